@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// constellation-agent: runs a Constellation node. With no flags it runs the embedded default —
+// one node, data in ./constellation-data, everything on loopback.
+#include <constellation/agent.hpp>
+#include <constellation/version.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <pthread.h>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // the agent could not start or failed
+constexpr int kExitUsage = 2;    // bad command line
+
+void usage(std::FILE* out) {
+  std::fputs(
+      "usage: constellation-agent run [options]     run a node (the embedded default with no options)\n"
+      "       constellation-agent version           print the version\n"
+      "\n"
+      "options for run:\n"
+      "  --node-name NAME        node name (default: the host name)\n"
+      "  --data-dir DIR          data directory (default: ./constellation-data)\n"
+      "  --api-address ADDR      HTTP API listen address (default: 127.0.0.1)\n"
+      "  --api-port PORT         HTTP API port, 0 for any free port (default: 7400)\n"
+      "  --log-level LEVEL       debug, info, warn or error (default: info)\n",
+      out);
+}
+
+int parse_port(std::string_view s, int& out) {
+  if (s.empty() || s.size() > 5) return -1;
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  constellation::AgentOptions options;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "constellation-agent: %s needs a value\n", argv[i]);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    const char* v = nullptr;
+    if (flag == "--node-name" && (v = value())) options.node_name = v;
+    else if (flag == "--data-dir" && (v = value())) options.data_dir = v;
+    else if (flag == "--api-address" && (v = value())) options.api_address = v;
+    else if (flag == "--log-level" && (v = value())) options.log_level = v;
+    else if (flag == "--api-port" && (v = value())) {
+      if (parse_port(v, options.api_port) != 0) {
+        std::fprintf(stderr, "constellation-agent: --api-port: '%s' is not a port number\n", v);
+        return kExitUsage;
+      }
+    } else if (flag == "-h" || flag == "--help") {
+      usage(stdout);
+      return kExitOk;
+    } else {
+      if (!v) std::fprintf(stderr, "constellation-agent: unknown option '%s'\n", argv[i]);
+      usage(stderr);
+      return kExitUsage;
+    }
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto agent = constellation::Agent::open(options);
+  if (!agent) {
+    std::fprintf(stderr, "constellation-agent: %s\n", agent.error().to_string().c_str());
+    return kExitFailure;
+  }
+  auto& a = **agent;
+  if (auto r = a.start(); !r) {
+    std::fprintf(stderr, "constellation-agent: %s\n", r.error().to_string().c_str());
+    return kExitFailure;
+  }
+  std::error_code ec;
+  auto data = std::filesystem::absolute(options.data_dir, ec).lexically_normal().string();
+  const std::string url = a.api_url();
+  std::printf(
+      "Constellation %s: node %s (%s) is running.\n"
+      "  health   %s/v1/health\n"
+      "  version  %s/v1/version\n"
+      "  metrics  %s/metrics\n"
+      "  data     %s\n"
+      "Logs are JSON lines on stderr. Stop with Ctrl-C.\n",
+      std::string(constellation::version()).c_str(), a.node_name().c_str(), a.node_id().c_str(), url.c_str(),
+      url.c_str(), url.c_str(), data.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "constellation-agent: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  a.stop();
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return kExitUsage;
+  }
+  std::string_view cmd = argv[1];
+  if (cmd == "run") return run(argc - 2, argv + 2);
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("constellation-agent %s\n", std::string(constellation::version()).c_str());
+    return kExitOk;
+  }
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    usage(stdout);
+    return kExitOk;
+  }
+  std::fprintf(stderr, "constellation-agent: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return kExitUsage;
+}

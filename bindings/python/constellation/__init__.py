@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Python bindings of libconstellation, the Constellation cluster agent library.
+
+Every failure the library reports is raised as a subclass of :class:`constellation.Error`,
+one per error code (see :mod:`constellation.errors`).
+"""
+from .errors import (
+    ConflictError,
+    CorruptError,
+    Error,
+    InternalError,
+    InvalidArgumentError,
+    IoError,
+    NotFoundError,
+    NotLeaderError,
+    PermissionDeniedError,
+    TimeoutError,
+    UnavailableError,
+)
+from ._constellation import Agent, canonical_json, version, version_number
+
+__version__ = version()
+
+__all__ = [
+    "Agent",
+    "ConflictError",
+    "CorruptError",
+    "Error",
+    "InternalError",
+    "InvalidArgumentError",
+    "IoError",
+    "NotFoundError",
+    "NotLeaderError",
+    "PermissionDeniedError",
+    "TimeoutError",
+    "UnavailableError",
+    "__version__",
+    "canonical_json",
+    "version",
+    "version_number",
+]

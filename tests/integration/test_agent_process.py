@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The agent program, as the README runs it: start, endpoints, metrics, lock, signals, exit codes."""
+import json
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+
+class AgentProcess:
+    def __init__(self, agent_bin, data_dir, *extra):
+        self.proc = subprocess.Popen(
+            [agent_bin, "run", "--data-dir", str(data_dir), "--api-port", "0", "--node-name", "itest", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.url = None
+        deadline = time.monotonic() + 30
+        lines = []
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            m = re.search(r"health\s+(http://\S+)/v1/health", line)
+            if m:
+                self.url = m.group(1)
+                break
+        if self.url is None:
+            self.stop()
+            raise AssertionError("agent did not print its address: " + "".join(lines) + self.proc.stderr.read())
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def agent(agent_bin, tmp_path):
+    a = AgentProcess(agent_bin, tmp_path / "data")
+    yield a
+    a.stop(signal.SIGKILL)
+
+
+def test_endpoints(agent):
+    status, ctype, body = agent.get("/v1/health")
+    assert status == 200 and ctype.startswith("application/json")
+    assert json.loads(body)["status"] == "ok"
+    status, _, body = agent.get("/v1/version")
+    v = json.loads(body)
+    assert v["node"] == "itest" and re.fullmatch(r"[0-9a-f]{32}", v["node_id"])
+    with pytest.raises(urllib.error.HTTPError) as e:
+        agent.get("/v1/nope")
+    assert e.value.code == 404
+    assert json.loads(e.value.read())["error"]["code"] == "not_found"
+
+
+def test_metrics_endpoint_passes_promtool(agent, promtool):
+    status, ctype, body = agent.get("/metrics")
+    assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
+    assert "constellation_build_info" in body
+    r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_sigterm_stops_cleanly_and_logs_json(agent):
+    assert agent.stop(signal.SIGTERM) == 0
+    logs = [json.loads(line) for line in agent.proc.stderr.read().splitlines() if line.startswith("{")]
+    msgs = [entry["msg"] for entry in logs]
+    assert "agent started" in msgs and "agent stopped" in msgs
+    assert all({"ts", "level", "component", "msg"} <= entry.keys() for entry in logs)
+
+
+def test_second_agent_on_same_data_dir_is_refused(agent, agent_bin, tmp_path):
+    r = subprocess.run([agent_bin, "run", "--data-dir", str(tmp_path / "data"), "--api-port", "0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "in use by another process" in r.stderr
+
+
+def test_identity_survives_restart(agent_bin, tmp_path):
+    first = AgentProcess(agent_bin, tmp_path / "data")
+    node_id = json.loads(first.get("/v1/version")[2])["node_id"]
+    assert first.stop() == 0
+    second = AgentProcess(agent_bin, tmp_path / "data")
+    try:
+        assert json.loads(second.get("/v1/version")[2])["node_id"] == node_id
+    finally:
+        second.stop()
+
+
+def test_corrupt_identity_is_reported(agent_bin, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "node-id").write_text("not-hex\n")
+    r = subprocess.run([agent_bin, "run", "--data-dir", str(data), "--api-port", "0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "corrupt" in r.stderr and "node-id" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--api-port", "http"], "not a port number"),
+    (["run", "--bogus"], "unknown option"),
+    (["frobnicate"], "unknown command"),
+    (["run", "--log-level"], "needs a value"),
+])
+def test_bad_command_lines_exit_2(agent_bin, args, message):
+    r = subprocess.run([agent_bin, *args], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert message in r.stderr
+
+
+def test_port_in_use_is_reported(agent, agent_bin, tmp_path):
+    port = agent.url.rsplit(":", 1)[1]
+    r = subprocess.run([agent_bin, "run", "--data-dir", str(tmp_path / "other"), "--api-port", port],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "cannot listen" in r.stderr
