@@ -114,12 +114,12 @@ def main():
                 if not (STD_HEADER.match(inc) or CORE_POSIX.match(inc) or
                         (inc == 'simdjson.h' and path.suffix == '.cpp')):
                     report(path, lineno, f'core may include only the standard library (and simdjson in .cpp files), not <{inc}>')
-            elif layer == 'pure':
+            elif layer in ('pure', 'test-support'):
                 if IO_HEADERS.match(inc):
                     report(path, lineno, f'pure module {mod} may not include the I/O header <{inc}>')
                 elif not STD_HEADER.match(inc) and not PURE_THIRD_PARTY.match(inc):
                     report(path, lineno, f'pure module {mod} may not include <{inc}>')
-        if layer == 'pure':
+        if layer in ('pure', 'test-support'):
             for m in PURE_CALLS.finditer(text):
                 lineno = text.count('\n', 0, m.start()) + 1
                 report(path, lineno, f'pure module {mod} may not call {m.group(1)} '
