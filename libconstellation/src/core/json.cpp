@@ -326,9 +326,12 @@ Writer& Writer::value(double d) {
     return *this;
   }
   if (d == 0) d = 0;  // -0 and +0 print the same
-  char buf[32];
+  char buf[40];
   auto r = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
   out_.append(buf, r.ptr);
+  // A double that prints like an integer ("100", "184674473709551600000") keeps a fraction, so it
+  // reads back as a number of the same kind — and one beyond 64 bits reads back at all.
+  if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) out_ += ".0";
   return *this;
 }
 
