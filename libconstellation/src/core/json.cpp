@@ -12,14 +12,21 @@ namespace constellation::core::json {
 
 std::string_view type_name(Type t) {
   switch (t) {
-    case Type::Null: return "null";
-    case Type::Bool: return "bool";
+    case Type::Null:
+      return "null";
+    case Type::Bool:
+      return "bool";
     case Type::Int:
-    case Type::UInt: return "integer";
-    case Type::Double: return "number";
-    case Type::String: return "string";
-    case Type::Array: return "array";
-    case Type::Object: return "object";
+    case Type::UInt:
+      return "integer";
+    case Type::Double:
+      return "number";
+    case Type::String:
+      return "string";
+    case Type::Array:
+      return "array";
+    case Type::Object:
+      return "object";
   }
   return "unknown";
 }
@@ -53,10 +60,14 @@ std::uint64_t Value::as_uint() const {
 
 double Value::as_double() const {
   switch (type()) {
-    case Type::Int: return static_cast<double>(std::get<std::int64_t>(v_));
-    case Type::UInt: return static_cast<double>(std::get<std::uint64_t>(v_));
-    case Type::Double: return std::get<double>(v_);
-    default: CST_ASSERT_MSG(false, "as_double on a non-number");
+    case Type::Int:
+      return static_cast<double>(std::get<std::int64_t>(v_));
+    case Type::UInt:
+      return static_cast<double>(std::get<std::uint64_t>(v_));
+    case Type::Double:
+      return std::get<double>(v_);
+    default:
+      CST_ASSERT_MSG(false, "as_double on a non-number");
   }
   return 0;
 }
@@ -90,9 +101,7 @@ const Value* Value::find(std::string_view key) const {
   return nullptr;
 }
 
-Value* Value::find(std::string_view key) {
-  return const_cast<Value*>(static_cast<const Value*>(this)->find(key));
-}
+Value* Value::find(std::string_view key) { return const_cast<Value*>(static_cast<const Value*>(this)->find(key)); }
 
 Value& Value::operator[](std::string_view key) {
   if (is_null()) v_ = Object{};
@@ -133,10 +142,20 @@ std::int32_t decode_utf8(std::string_view s, std::size_t i, std::size_t& len) {
   std::size_t n;
   std::int32_t cp;
   std::int32_t min;
-  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; min = 0x80; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; min = 0x800; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; min = 0x10000; }
-  else return -1;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    cp = c & 0x07;
+    min = 0x10000;
+  } else
+    return -1;
   if (i + n > s.size()) return -1;
   for (std::size_t k = 1; k < n; ++k) {
     if ((b(k) & 0xC0) != 0x80) return -1;
@@ -191,14 +210,30 @@ void append_escaped(std::string& out, std::string_view s, bool ascii_only) {
     }
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: append_u_escape(out, c); break;  // other controls and DEL
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          append_u_escape(out, c);
+          break;  // other controls and DEL
       }
       ++i;
       continue;
@@ -206,8 +241,10 @@ void append_escaped(std::string& out, std::string_view s, bool ascii_only) {
     std::size_t len;
     std::int32_t cp = decode_utf8(s, i, len);
     if (cp < 0) {
-      if (ascii_only) append_u_escape(out, 0xFFFD);
-      else out += "\xEF\xBF\xBD";
+      if (ascii_only)
+        append_u_escape(out, 0xFFFD);
+      else
+        out += "\xEF\xBF\xBD";
     } else if (cp == 0x2028 || cp == 0x2029 || ascii_only) {
       if (cp >= 0x10000) {
         unsigned v = static_cast<unsigned>(cp) - 0x10000;
@@ -349,12 +386,18 @@ Writer& Writer::raw(std::string_view json) {
 
 Writer& Writer::value(const Value& v) {
   switch (v.type()) {
-    case Type::Null: return null();
-    case Type::Bool: return value(v.as_bool());
-    case Type::Int: return value(v.as_int());
-    case Type::UInt: return value(v.as_uint());
-    case Type::Double: return value(v.as_double());
-    case Type::String: return value(std::string_view(v.as_string()));
+    case Type::Null:
+      return null();
+    case Type::Bool:
+      return value(v.as_bool());
+    case Type::Int:
+      return value(v.as_int());
+    case Type::UInt:
+      return value(v.as_uint());
+    case Type::Double:
+      return value(v.as_double());
+    case Type::String:
+      return value(std::string_view(v.as_string()));
     case Type::Array:
       begin_array();
       for (const auto& item : v.as_array()) value(item);
@@ -409,9 +452,8 @@ Error wrong_type(std::string_view where, std::string_view key, std::string_view 
 
 Result<const Value*> get_member(const Value& obj, std::string_view key, std::string_view where) {
   if (!obj.is_object()) {
-    return Error(Code::InvalidArgument,
-                 std::string(where.empty() ? "document" : where) + ": expected object, got " +
-                     std::string(type_name(obj.type())));
+    return Error(Code::InvalidArgument, std::string(where.empty() ? "document" : where) + ": expected object, got " +
+                                            std::string(type_name(obj.type())));
   }
   const Value* v = obj.find(key);
   if (!v) return Error(Code::InvalidArgument, member_path(where, key) + ": required field is missing");
@@ -462,8 +504,7 @@ Result<std::string> get_string_or(const Value& obj, std::string_view key, std::s
   return get_string(obj, key, where);
 }
 
-Result<std::int64_t> get_int_or(const Value& obj, std::string_view key, std::string_view where,
-                                std::int64_t fallback) {
+Result<std::int64_t> get_int_or(const Value& obj, std::string_view key, std::string_view where, std::int64_t fallback) {
   const Value* v = obj.find(key);
   if (!v || v->is_null()) return fallback;
   return get_int(obj, key, where);

@@ -15,7 +15,8 @@ bool valid_metric_name(std::string_view n) {
   if (n.empty()) return false;
   for (std::size_t i = 0; i < n.size(); ++i) {
     char c = n[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9');
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9');
     if (!ok) return false;
   }
   return true;
@@ -33,18 +34,25 @@ bool valid_label_name(std::string_view n) {
 
 void append_escaped_label(std::string& out, std::string_view v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
 }
 
 void append_escaped_help(std::string& out, std::string_view v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
 }
 
@@ -74,9 +82,12 @@ void append_labels(std::string& out, const std::vector<std::string>& names, cons
 
 std::string_view kind_name(Kind k) {
   switch (k) {
-    case Kind::Counter: return "counter";
-    case Kind::Gauge: return "gauge";
-    case Kind::Histogram: return "histogram";
+    case Kind::Counter:
+      return "counter";
+    case Kind::Gauge:
+      return "gauge";
+    case Kind::Histogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -247,8 +258,8 @@ HistogramFamily& Registry::histogram(std::string_view name, std::string_view hel
   std::lock_guard lock(mu_);
   Entry& e = entry(name, Kind::Histogram, label_names);
   if (!e.histogram) {
-    e.histogram.reset(new HistogramFamily(std::string(name), std::string(help), Kind::Histogram,
-                                          std::move(label_names), std::move(upper_bounds)));
+    e.histogram.reset(new HistogramFamily(std::string(name), std::string(help), Kind::Histogram, std::move(label_names),
+                                          std::move(upper_bounds)));
   } else {
     CST_ASSERT_MSG(e.histogram->label_names_ == label_names, "metric registered twice with different labels");
   }
@@ -271,9 +282,15 @@ std::string Registry::render() const {
   std::lock_guard lock(mu_);
   for (const auto& [name, e] : families_) {
     switch (e.kind) {
-      case Kind::Counter: e.counter->render(out); break;
-      case Kind::Gauge: e.gauge->render(out); break;
-      case Kind::Histogram: e.histogram->render(out); break;
+      case Kind::Counter:
+        e.counter->render(out);
+        break;
+      case Kind::Gauge:
+        e.gauge->render(out);
+        break;
+      case Kind::Histogram:
+        e.histogram->render(out);
+        break;
     }
   }
   return out;

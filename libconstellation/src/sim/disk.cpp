@@ -5,9 +5,15 @@ namespace constellation::sim {
 
 void Disk::apply(std::map<std::string, core::Bytes>& m, const Op& op) {
   switch (op.kind) {
-    case Op::Put: m[op.key] = op.value; break;
-    case Op::Erase: m.erase(op.key); break;
-    case Op::EraseRange: m.erase(m.lower_bound(op.key), m.lower_bound(op.key_end)); break;
+    case Op::Put:
+      m[op.key] = op.value;
+      break;
+    case Op::Erase:
+      m.erase(op.key);
+      break;
+    case Op::EraseRange:
+      m.erase(m.lower_bound(op.key), m.lower_bound(op.key_end));
+      break;
   }
 }
 
@@ -56,7 +62,8 @@ void Disk::crash() {
   if (!durable_.empty() && faults_.corrupt_on_crash > 0 && rng_.chance(faults_.corrupt_on_crash)) {
     auto it = durable_.begin();
     std::advance(it, static_cast<std::ptrdiff_t>(rng_.below(durable_.size())));
-    if (!it->second.empty()) it->second[rng_.below(it->second.size())] ^= static_cast<std::uint8_t>(1 + rng_.below(255));
+    if (!it->second.empty())
+      it->second[rng_.below(it->second.size())] ^= static_cast<std::uint8_t>(1 + rng_.below(255));
   }
   view_ = durable_;
 }
