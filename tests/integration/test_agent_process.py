@@ -128,3 +128,29 @@ def test_port_in_use_is_reported(agent, agent_bin, tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert "cannot listen" in r.stderr
+
+
+def test_systemd_notify_ready_watchdog_stopping(agent_bin, tmp_path):
+    import os
+    import socket
+    sock_path = str(tmp_path / "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(sock_path)
+    s.settimeout(20)
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="200000")
+    proc = subprocess.Popen([agent_bin, "run", "--data-dir", str(tmp_path / "data"), "--api-port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        messages = [s.recv(4096).decode()]
+        assert messages[0].startswith("READY=1\nSTATUS=serving on http://127.0.0.1:")
+        messages.append(s.recv(4096).decode())
+        assert messages[1] == "WATCHDOG=1"
+        proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in messages:
+            messages.append(s.recv(4096).decode())
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        s.close()

@@ -7,11 +7,13 @@
 #include "core/metrics.hpp"
 #include "core/time.hpp"
 #include "io/http/server.hpp"
+#include "io/os/notify.hpp"
 #include "io/os/os.hpp"
 
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace constellation {
 
@@ -24,6 +26,8 @@ struct Agent::Impl {
   core::metrics::Registry metrics;
   core::Instant started_at;
   std::unique_ptr<io::http::Server> api;
+  io::os::Notifier notifier = io::os::Notifier::from_environment();
+  std::thread watchdog;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -39,7 +43,8 @@ Agent::~Agent() { stop(); }
 
 Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options) {
   if (options.api_port < 0 || options.api_port > 65535) {
-    return Error(Code::InvalidArgument, "api_port: " + std::to_string(options.api_port) + " is not a TCP port (0-65535)");
+    return Error(Code::InvalidArgument,
+                 "api_port: " + std::to_string(options.api_port) + " is not a TCP port (0-65535)");
   }
   if (options.data_dir.empty()) return Error(Code::InvalidArgument, "data_dir: must not be empty");
   if (options.api_address.empty()) return Error(Code::InvalidArgument, "api_address: must not be empty");
@@ -63,7 +68,8 @@ void Agent::Impl::add_routes() {
   api->route("GET", "/v1/health", [this](const io::http::Request&) {
     core::json::Writer w;
     w.begin_object().key("status").value("ok").key("node").value(options.node_name);
-    w.key("uptime_seconds").value(std::chrono::duration<double>(core::SystemClock::instance().now() - started_at).count());
+    w.key("uptime_seconds")
+        .value(std::chrono::duration<double>(core::SystemClock::instance().now() - started_at).count());
     w.end_object();
     io::http::Response r;
     r.body = std::move(w).take() + "\n";
@@ -79,8 +85,8 @@ void Agent::Impl::add_routes() {
     r.body = std::move(w).take() + "\n";
     return r;
   });
-  auto& requests = metrics.counter("constellation_api_requests_total", "HTTP API requests served, by endpoint.",
-                                   {"endpoint"});
+  auto& requests =
+      metrics.counter("constellation_api_requests_total", "HTTP API requests served, by endpoint.", {"endpoint"});
   api->route("GET", "/metrics", [this, &requests](const io::http::Request&) {
     requests.labels({"/metrics"}).inc();
     io::http::Response r;
@@ -114,6 +120,18 @@ Result<void> Agent::start() {
   if (!port) return port.error().with_context("api");
   impl_->options.api_port = *port;
   impl_->running = true;
+  if (auto r = impl_->notifier.ready("serving on " + api_url()); !r) {
+    impl_->log.warn("sd_notify failed", {{"error", r.error().message()}});
+  }
+  if (auto interval = impl_->notifier.watchdog_interval()) {
+    // Ping at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
+    impl_->watchdog = std::thread([impl = impl_.get(), every = *interval / 2] {
+      std::unique_lock guard(impl->mu);
+      while (!impl->cv.wait_for(guard, every, [impl] { return impl->stopped; })) {
+        (void)impl->notifier.watchdog();
+      }
+    });
+  }
   impl_->log.info("agent started", {{"node", impl_->options.node_name},
                                     {"node_id", impl_->node_id.to_hex()},
                                     {"api", api_url()},
@@ -129,6 +147,9 @@ void Agent::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
   }
+  impl_->cv.notify_all();
+  if (impl_->running) (void)impl_->notifier.stopping();
+  if (impl_->watchdog.joinable()) impl_->watchdog.join();
   if (impl_->api) impl_->api->stop();
   if (impl_->running) impl_->log.info("agent stopped", {{"node", impl_->options.node_name}});
   impl_->lock.reset();  // stop is final: another agent may now use the data directory

@@ -13,18 +13,6 @@
 
 namespace constellation::agent {
 
-std::string_view role_name(Role r) {
-  switch (r) {
-    case Role::Read:
-      return "read";
-    case Role::Write:
-      return "write";
-    case Role::Admin:
-      return "admin";
-  }
-  return "read";
-}
-
 namespace {
 
 using StringList = std::vector<std::string>;
@@ -99,16 +87,11 @@ Error at(std::string_view file, const YAML::Node& n, std::string_view path, cons
 
 std::string_view kind_of(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "nothing";
+    case YAML::NodeType::Null: return "null";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "nothing";
   }
 }
 
@@ -249,14 +232,9 @@ class FileReader {
         else if (k == "secret")
           t.secret = v;
         else if (k == "role") {
-          if (v == "read")
-            t.role = Role::Read;
-          else if (v == "write")
-            t.role = Role::Write;
-          else if (v == "admin")
-            t.role = Role::Admin;
-          else
-            return at(file_, kv.second, p + ".role", "expected read, write or admin, got '" + v + "'");
+          auto role = api::parse_role(v);
+          if (!role) return at(file_, kv.second, p + ".role", role.error().message());
+          t.role = *role;
         } else {
           warnings_.push_back({where(file_, kv.first.Mark()), "unknown key '" + p + "." + k + "' (ignored)"});
         }

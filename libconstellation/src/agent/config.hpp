@@ -8,6 +8,8 @@
 
 #include <constellation/result.hpp>
 
+#include "api/auth.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -16,17 +18,8 @@
 
 namespace constellation::agent {
 
-/// What an API token may do. Each role includes the ones before it.
-enum class Role { Read, Write, Admin };
-std::string_view role_name(Role r);
-
-struct ApiToken {
-  /// Who this is, for the audit log.
-  std::string name;
-  /// The bearer secret itself, or "sha256:<hex>" of it (preferred: the file then holds no secret).
-  std::string secret;
-  Role role = Role::Read;
-};
+using api::ApiToken;
+using api::Role;
 
 struct Config {
   // --- node ------------------------------------------------------------------------------------

@@ -13,26 +13,16 @@ namespace constellation {
 
 std::string_view code_name(Code code) noexcept {
   switch (code) {
-    case Code::InvalidArgument:
-      return "invalid_argument";
-    case Code::NotFound:
-      return "not_found";
-    case Code::Conflict:
-      return "conflict";
-    case Code::NotLeader:
-      return "not_leader";
-    case Code::Timeout:
-      return "timeout";
-    case Code::Unavailable:
-      return "unavailable";
-    case Code::PermissionDenied:
-      return "permission_denied";
-    case Code::Io:
-      return "io";
-    case Code::Corrupt:
-      return "corrupt";
-    case Code::Internal:
-      return "internal";
+    case Code::InvalidArgument: return "invalid_argument";
+    case Code::NotFound: return "not_found";
+    case Code::Conflict: return "conflict";
+    case Code::NotLeader: return "not_leader";
+    case Code::Timeout: return "timeout";
+    case Code::Unavailable: return "unavailable";
+    case Code::PermissionDenied: return "permission_denied";
+    case Code::Io: return "io";
+    case Code::Corrupt: return "corrupt";
+    case Code::Internal: return "internal";
   }
   return "unknown";
 }

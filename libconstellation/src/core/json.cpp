@@ -12,21 +12,14 @@ namespace constellation::core::json {
 
 std::string_view type_name(Type t) {
   switch (t) {
-    case Type::Null:
-      return "null";
-    case Type::Bool:
-      return "bool";
+    case Type::Null: return "null";
+    case Type::Bool: return "bool";
     case Type::Int:
-    case Type::UInt:
-      return "integer";
-    case Type::Double:
-      return "number";
-    case Type::String:
-      return "string";
-    case Type::Array:
-      return "array";
-    case Type::Object:
-      return "object";
+    case Type::UInt: return "integer";
+    case Type::Double: return "number";
+    case Type::String: return "string";
+    case Type::Array: return "array";
+    case Type::Object: return "object";
   }
   return "unknown";
 }
@@ -60,14 +53,10 @@ std::uint64_t Value::as_uint() const {
 
 double Value::as_double() const {
   switch (type()) {
-    case Type::Int:
-      return static_cast<double>(std::get<std::int64_t>(v_));
-    case Type::UInt:
-      return static_cast<double>(std::get<std::uint64_t>(v_));
-    case Type::Double:
-      return std::get<double>(v_);
-    default:
-      CST_ASSERT_MSG(false, "as_double on a non-number");
+    case Type::Int: return static_cast<double>(std::get<std::int64_t>(v_));
+    case Type::UInt: return static_cast<double>(std::get<std::uint64_t>(v_));
+    case Type::Double: return std::get<double>(v_);
+    default: CST_ASSERT_MSG(false, "as_double on a non-number");
   }
   return 0;
 }
@@ -210,30 +199,14 @@ void append_escaped(std::string& out, std::string_view s, bool ascii_only) {
     }
     if (c < 0x80) {
       switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          append_u_escape(out, c);
-          break;  // other controls and DEL
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default: append_u_escape(out, c); break;  // other controls and DEL
       }
       ++i;
       continue;
@@ -386,18 +359,12 @@ Writer& Writer::raw(std::string_view json) {
 
 Writer& Writer::value(const Value& v) {
   switch (v.type()) {
-    case Type::Null:
-      return null();
-    case Type::Bool:
-      return value(v.as_bool());
-    case Type::Int:
-      return value(v.as_int());
-    case Type::UInt:
-      return value(v.as_uint());
-    case Type::Double:
-      return value(v.as_double());
-    case Type::String:
-      return value(std::string_view(v.as_string()));
+    case Type::Null: return null();
+    case Type::Bool: return value(v.as_bool());
+    case Type::Int: return value(v.as_int());
+    case Type::UInt: return value(v.as_uint());
+    case Type::Double: return value(v.as_double());
+    case Type::String: return value(std::string_view(v.as_string()));
     case Type::Array:
       begin_array();
       for (const auto& item : v.as_array()) value(item);

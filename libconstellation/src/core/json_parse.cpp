@@ -30,18 +30,12 @@ class Converter {
   Result<Value> convert(simdjson::dom::element e, std::size_t depth, const std::string& path) {
     using simdjson::dom::element_type;
     switch (e.type()) {
-      case element_type::NULL_VALUE:
-        return Value();
-      case element_type::BOOL:
-        return Value(bool(e.get_bool().value_unsafe()));
-      case element_type::INT64:
-        return Value(static_cast<long long>(e.get_int64().value_unsafe()));
-      case element_type::UINT64:
-        return Value(static_cast<unsigned long long>(e.get_uint64().value_unsafe()));
-      case element_type::DOUBLE:
-        return Value(e.get_double().value_unsafe());
-      case element_type::STRING:
-        return Value(std::string_view(e.get_string().value_unsafe()));
+      case element_type::NULL_VALUE: return Value();
+      case element_type::BOOL: return Value(bool(e.get_bool().value_unsafe()));
+      case element_type::INT64: return Value(static_cast<long long>(e.get_int64().value_unsafe()));
+      case element_type::UINT64: return Value(static_cast<unsigned long long>(e.get_uint64().value_unsafe()));
+      case element_type::DOUBLE: return Value(e.get_double().value_unsafe());
+      case element_type::STRING: return Value(std::string_view(e.get_string().value_unsafe()));
       case element_type::ARRAY: {
         if (depth >= opts_.max_depth) return too_deep(path);
         Array arr;
@@ -112,19 +106,13 @@ Result<Value> parse_with(simdjson::dom::parser& parser, std::string_view text, c
       }
       case simdjson::DEPTH_ERROR:
         return parse_error("nesting deeper than " + std::to_string(options.max_depth) + " levels");
-      case simdjson::EMPTY:
-        return parse_error("empty document");
+      case simdjson::EMPTY: return parse_error("empty document");
       case simdjson::NUMBER_OUT_OF_RANGE:
-      case simdjson::NUMBER_ERROR:
-        return parse_error("bad or out-of-range number");
-      case simdjson::UNCLOSED_STRING:
-        return parse_error("unterminated string");
-      case simdjson::UNESCAPED_CHARS:
-        return parse_error("unescaped control character in a string");
-      case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
-        return parse_error("document ends inside an array or object");
-      default:
-        return parse_error(simdjson::error_message(err));
+      case simdjson::NUMBER_ERROR: return parse_error("bad or out-of-range number");
+      case simdjson::UNCLOSED_STRING: return parse_error("unterminated string");
+      case simdjson::UNESCAPED_CHARS: return parse_error("unescaped control character in a string");
+      case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return parse_error("document ends inside an array or object");
+      default: return parse_error(simdjson::error_message(err));
     }
   }
   Converter conv(options);

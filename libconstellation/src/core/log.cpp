@@ -8,14 +8,10 @@ namespace constellation::core::log {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::Debug:
-      return "debug";
-    case Level::Info:
-      return "info";
-    case Level::Warn:
-      return "warn";
-    case Level::Error:
-      return "error";
+    case Level::Debug: return "debug";
+    case Level::Info: return "info";
+    case Level::Warn: return "warn";
+    case Level::Error: return "error";
   }
   return "info";
 }

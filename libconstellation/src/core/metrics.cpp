@@ -82,12 +82,9 @@ void append_labels(std::string& out, const std::vector<std::string>& names, cons
 
 std::string_view kind_name(Kind k) {
   switch (k) {
-    case Kind::Counter:
-      return "counter";
-    case Kind::Gauge:
-      return "gauge";
-    case Kind::Histogram:
-      return "histogram";
+    case Kind::Counter: return "counter";
+    case Kind::Gauge: return "gauge";
+    case Kind::Histogram: return "histogram";
   }
   return "untyped";
 }
@@ -282,15 +279,9 @@ std::string Registry::render() const {
   std::lock_guard lock(mu_);
   for (const auto& [name, e] : families_) {
     switch (e.kind) {
-      case Kind::Counter:
-        e.counter->render(out);
-        break;
-      case Kind::Gauge:
-        e.gauge->render(out);
-        break;
-      case Kind::Histogram:
-        e.histogram->render(out);
-        break;
+      case Kind::Counter: e.counter->render(out); break;
+      case Kind::Gauge: e.gauge->render(out); break;
+      case Kind::Histogram: e.histogram->render(out); break;
     }
   }
   return out;

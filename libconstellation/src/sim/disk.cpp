@@ -5,15 +5,9 @@ namespace constellation::sim {
 
 void Disk::apply(std::map<std::string, core::Bytes>& m, const Op& op) {
   switch (op.kind) {
-    case Op::Put:
-      m[op.key] = op.value;
-      break;
-    case Op::Erase:
-      m.erase(op.key);
-      break;
-    case Op::EraseRange:
-      m.erase(m.lower_bound(op.key), m.lower_bound(op.key_end));
-      break;
+    case Op::Put: m[op.key] = op.value; break;
+    case Op::Erase: m.erase(op.key); break;
+    case Op::EraseRange: m.erase(m.lower_bound(op.key), m.lower_bound(op.key_end)); break;
   }
 }
 
