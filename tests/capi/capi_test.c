@@ -67,7 +67,7 @@ static void test_json(void) {
 static void test_agent(const char* data_dir) {
   cst_agent_options opts;
   CHECK(cst_agent_options_init(&opts, CST_AGENT_OPTIONS_VERSION) == CST_OK);
-  CHECK(opts.api_port == 7400);
+  CHECK(opts.api_port == -1 && opts.use_environment == 1);
   opts.data_dir = data_dir;
   opts.api_port = 0;
   opts.node_name = "c-test";
@@ -98,7 +98,7 @@ static void test_agent(const char* data_dir) {
   opts.api_port = 0;
   opts.log_level = "loud";
   CHECK(cst_agent_open(&agent, &opts) == CST_EINVAL);
-  CHECK(strstr(cst_error_last()->message, "log_level") != NULL);
+  CHECK(strstr(cst_error_last()->message, "log.level") != NULL);
   CHECK(cst_agent_start(NULL) == CST_EINVAL);
   CHECK(cst_agent_node_id(NULL) == NULL);
 }

@@ -154,3 +154,31 @@ def test_systemd_notify_ready_watchdog_stopping(agent_bin, tmp_path):
             proc.kill()
             proc.wait()
         s.close()
+
+
+def test_config_file_errors_name_file_line_and_field(agent_bin, tmp_path):
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("node:\n  name: n1\nraft:\n  bootstrap_expect: many\n")
+    r = subprocess.run([agent_bin, "run", "--config", str(cfg), "--data-dir", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert f"{cfg}:4:21: raft.bootstrap_expect: expected an integer, got 'many'" in r.stderr
+
+
+def test_config_file_and_environment_are_applied(agent_bin, tmp_path):
+    import os
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("node:\n  name: from-file\n  colour: blue\napi:\n  listen: 127.0.0.1:0\n")
+    env = dict(os.environ, CONSTELLATION_NODE_NAME="from-env")
+    proc = subprocess.Popen([agent_bin, "run", "--config", str(cfg), "--data-dir", str(tmp_path / "d")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert "node from-env" in line, line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    logs = [json.loads(x) for x in proc.stderr.read().splitlines() if x.startswith("{")]
+    warnings = [x for x in logs if x["msg"] == "configuration warning"]
+    assert warnings and warnings[0]["warning"] == "unknown key 'node.colour' (ignored)"
+    assert warnings[0]["where"] == f"{cfg}:3:3"

@@ -120,6 +120,12 @@ class [[nodiscard]] Result {
     return std::move(*std::get_if<1>(&v_));
   }
 
+  /// This result, with "<where>: " prepended to the message if it holds an error.
+  Result with_context(std::string_view where) && {
+    if (has_value()) return std::move(*this);
+    return std::move(*std::get_if<1>(&v_)).with_context(where);
+  }
+
   template <class U>
   T value_or(U&& fallback) const& {
     return has_value() ? *std::get_if<0>(&v_) : static_cast<T>(std::forward<U>(fallback));
@@ -153,6 +159,11 @@ class [[nodiscard]] Result<void> {
   Error&& error() && {
     if (ok_) detail::bad_result_access(nullptr);
     return std::move(error_);
+  }
+  /// This result, with "<where>: " prepended to the message if it holds an error.
+  Result with_context(std::string_view where) && {
+    if (ok_) return {};
+    return std::move(error_).with_context(where);
   }
 
  private:

@@ -328,7 +328,7 @@ Result<void> validate(const Config& c) {
   };
   for (const Listen& l :
        {Listen{"gossip.bind", c.gossip_bind}, Listen{"raft.bind", c.raft_bind}, Listen{"api.listen", c.api_listen}}) {
-    if (auto e = io::net::Endpoint::parse(l.value); !e) return bad(l.field, e.error().message());
+    if (auto e = io::net::Endpoint::parse_listen(l.value); !e) return bad(l.field, e.error().message());
   }
   for (const Listen& l : {Listen{"gossip.advertise", c.gossip_advertise}, Listen{"raft.advertise", c.raft_advertise}}) {
     if (l.value.empty()) continue;
@@ -368,7 +368,7 @@ Result<void> validate(const Config& c) {
     }
   }
   if (c.api_tokens.empty()) {
-    auto e = io::net::Endpoint::parse(c.api_listen);
+    auto e = io::net::Endpoint::parse_listen(c.api_listen);
     auto ip = e ? e->ip() : Result<io::net::IpAddress>(Error(Code::InvalidArgument, ""));
     if (!ip || !ip->is_loopback()) {
       return bad("api.tokens",

@@ -40,7 +40,7 @@ bool IpAddress::is_unspecified() const {
 }
 
 namespace {
-Result<std::uint16_t> parse_port(std::string_view p, std::string_view whole) {
+Result<std::uint16_t> parse_port(std::string_view p, std::string_view whole, bool allow_zero = false) {
   if (p.empty()) return Error(Code::InvalidArgument, "missing port in '" + std::string(whole) + "'");
   std::uint32_t v = 0;
   for (char c : p) {
@@ -49,7 +49,7 @@ Result<std::uint16_t> parse_port(std::string_view p, std::string_view whole) {
     }
     v = v * 10 + static_cast<std::uint32_t>(c - '0');
   }
-  if (v == 0 || v > 65535) {
+  if ((v == 0 && !allow_zero) || v > 65535) {
     return Error(Code::InvalidArgument,
                  "port " + std::string(p) + " out of range 1-65535 in '" + std::string(whole) + "'");
   }
@@ -109,6 +109,18 @@ Result<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_po
   }
   if (!valid_hostname(e.host)) return Error(Code::InvalidArgument, "bad host name '" + e.host + "' in '" + whole + "'");
   return e;
+}
+
+Result<Endpoint> Endpoint::parse_listen(std::string_view text) {
+  if (text.ends_with(":0") && (text.size() < 3 || text[text.size() - 3] != ':')) {
+    // Parse with a placeholder port, then put the 0 back.
+    std::string with_port(text.substr(0, text.size() - 1));
+    with_port.push_back('1');
+    CST_TRY_ASSIGN(Endpoint e, parse(with_port));
+    e.port = 0;
+    return e;
+  }
+  return parse(text);
 }
 
 std::string Endpoint::to_string() const {
