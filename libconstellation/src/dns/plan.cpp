@@ -227,7 +227,7 @@ Plan compute_plan(const PlanInput& in, DeletionTracker& tracker) {
         }
       }
       // Policy and guards on deletions.
-      bool deletes_held = false;
+      bool held_cname = false, held_other = false;
       for (auto& d : deletes) {
         if (z.policy != Policy::Sync) {
           continue;  // upsert-only / create-only never delete (not even reported as held)
@@ -247,7 +247,7 @@ Plan compute_plan(const PlanInput& in, DeletionTracker& tracker) {
           }
         }
         if (reason) {
-          deletes_held = true;
+          (d.type() == RecordType::CNAME ? held_cname : held_other) = true;
           zp.held.push_back(HeldChange{d, *reason, eligible});
         } else {
           zp.changes.push_back(d);
@@ -256,7 +256,8 @@ Plan compute_plan(const PlanInput& in, DeletionTracker& tracker) {
       for (auto& c : others) {
         if (c.kind == ChangeKind::Update && z.policy == Policy::CreateOnly) continue;
         // A CNAME cannot coexist with other records: if the deletions it needs are held, so is it.
-        if (deletes_held && address_type(c.type())) {
+        const bool clashes = c.type() == RecordType::CNAME ? held_other : (held_cname && address_type(c.type()));
+        if (clashes) {
           zp.held.push_back(HeldChange{c, "waits for held deletions on the same name", std::nullopt});
           continue;
         }

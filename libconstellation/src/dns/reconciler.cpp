@@ -138,7 +138,9 @@ Step Reconciler::poll(core::Instant now) {
     abort("lease lost or about to expire after " + std::to_string(batch_index_) + " of " +
               std::to_string(batches_.size()) + " batches",
           now, false);
-    step.wake_at = now;
+    // Do not spin re-planning while the lease is about to lapse: look again a little later.
+    next_cycle_at_ = now + options_.backoff_min;
+    step.wake_at = next_cycle_at_;
     return step;
   }
   Batch b = batches_[batch_index_];
