@@ -129,6 +129,8 @@ class Reconciler {
   /// Why the last cycle ended early, if it did.
   const std::string& last_abort() const { return last_abort_; }
   std::optional<std::uint64_t> token() const { return token_; }
+  /// The grace-period clocks, for a writer that persists them between runs (dnsbot).
+  DeletionTracker& tracker() { return tracker_; }
 
  private:
   void abort(std::string why, core::Instant now, bool backoff, std::optional<core::Duration> retry_after = std::nullopt);

@@ -202,7 +202,8 @@ Result<core::Bytes> expand_rdata(core::ByteView msg, std::size_t start, std::siz
 
 }  // namespace
 
-Result<Message> decode(core::ByteView msg) {
+Result<Message> decode(core::ByteView msg, std::size_t* last_additional_offset) {
+  if (last_additional_offset) *last_additional_offset = 0;
   if (msg.size() < 12) return bad("shorter than a header (" + std::to_string(msg.size()) + " bytes)");
   core::ByteReader r(msg);
   Message m;
@@ -235,6 +236,7 @@ Result<Message> decode(core::ByteView msg) {
     for (std::uint16_t i = 0; i < counts[s + 1]; ++i) {
       RR rr;
       std::size_t next = 0;
+      if (s == 2 && last_additional_offset) *last_additional_offset = pos;
       CST_TRY_ASSIGN(rr.name, read_name(msg, pos, next, "record"));
       if (next + 10 > msg.size()) return bad("record header truncated at offset " + std::to_string(next));
       rr.type = static_cast<std::uint16_t>(msg[next] << 8 | msg[next + 1]);

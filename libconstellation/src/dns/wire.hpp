@@ -85,7 +85,9 @@ Result<core::Bytes> encode(const Message& m);
 
 /// Decodes one message. Errors: InvalidArgument (truncated, bad pointer, label type, name too
 /// long, trailing bytes) naming the field and offset.
-Result<Message> decode(core::ByteView bytes);
+/// `last_additional_offset`, when given, receives the byte offset where the last additional
+/// record starts (the TSIG record, for signature checks); 0 when there is none.
+Result<Message> decode(core::ByteView bytes, std::size_t* last_additional_offset = nullptr);
 
 /// Appends `name` in uncompressed wire form. Errors: InvalidArgument.
 Result<void> append_name(core::ByteWriter& w, std::string_view name);
