@@ -215,8 +215,10 @@ void Reconciler::on_applied(std::uint64_t batch_id, Result<void> result, core::I
   if (state_ != State::Applying || batch_index_ >= batches_.size() || batches_[batch_index_].id != batch_id) return;
   if (!result) {
     ++stats_.errors;
-    const bool conflict = result.error().code() == Code::Conflict;
-    abort("batch " + std::to_string(batch_id) + " failed: " + result.error().message(), now, !conflict, retry_after);
+    // A conflict (a name taken meanwhile, a newer fencing token in the zone) means our listing
+    // is stale: start over after the shortest backoff, with a fresh listing.
+    if (result.error().code() == Code::Conflict) backoff_ = {};
+    abort("batch " + std::to_string(batch_id) + " failed: " + result.error().message(), now, true, retry_after);
     return;
   }
   ++stats_.batches_applied;

@@ -118,7 +118,7 @@ class Reconciler {
   void on_listed(const std::string& zone, Result<std::vector<ObservedRecord>> listing, core::Instant now);
 
   /// Result of a Step::Apply. `retry_after`, if the provider sent one, lengthens the backoff.
-  /// Conflict errors (a stale token, a name taken meanwhile) start a new cycle at once.
+  /// Conflict errors (a stale token, a name taken meanwhile) start over after the shortest backoff.
   void on_applied(std::uint64_t batch_id, Result<void> result, core::Instant now,
                   std::optional<core::Duration> retry_after = std::nullopt);
 

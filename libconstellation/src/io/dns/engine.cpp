@@ -127,6 +127,8 @@ Result<RunReport> Engine::run(std::string_view snapshot_json, const RunOptions& 
       state_loaded = true;
     }
     if (step.kind == Step::Kind::Idle) break;
+    // One cycle per run: after an error the reconciler would start over; a one-shot run stops.
+    if (step.kind == Step::Kind::List && rec.stats().cycles > 1) break;
     Provider& provider = *impl_->providers.at(step.provider);
     if (step.kind == Step::Kind::List) {
       rec.on_listed(step.zone, provider.list(step.zone), clock.now());
