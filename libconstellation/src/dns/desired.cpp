@@ -135,7 +135,8 @@ DesiredState desired_state(const catalog::Snapshot& snap, const DnsConfig& cfg) 
     }
   }
 
-  for (auto& [host, list] : claims) {
+  for (auto& [host_key, list] : claims) {
+    const std::string& host = host_key;  // a plain reference: lambdas cannot capture bindings (C++20)
     out.hostnames.push_back(host);
     const Claim& c = list.front();
     for (const auto& other : list) {
