@@ -153,3 +153,16 @@ def test_rfc2136_wrong_key_is_refused(bind, dnsbot_bin, tmp_path):
     out = bot.run("apply", two_edges(f"app.{ZONE}"), check_exit=4)
     assert "NOTAUTH" in out.stderr or "tsig" in out.stderr
     assert dig(bind.port, f"app.{ZONE}") == []
+
+
+def test_rfc2136_multi_message_transfer_is_verified(bind, dnsbot_bin, tmp_path):
+    """A zone big enough that the AXFR spans many messages: every TSIG in the chain verifies."""
+    adds = "\n".join(f"update add bulk{i}.{ZONE} 60 TXT \"{'x' * 200}-{i}\"" for i in range(800))
+    for chunk in (adds.splitlines()[i:i + 125] for i in range(0, 800, 125)):
+        r = bind.nsupdate("\n".join(chunk))
+        assert r.returncode == 0, r.stderr
+    bot = Dnsbot(dnsbot_bin, str(tmp_path), config(bind.provider()))
+    out = bot.run("apply", two_edges(f"app.{ZONE}"))
+    assert "applied 2 changes" in out.stdout
+    assert dig(bind.port, f"app.{ZONE}") == ["198.51.100.1", "198.51.100.2"]
+    assert dig(bind.port, f"bulk7.{ZONE}", "TXT") == [f'"{"x" * 200}-7"']
