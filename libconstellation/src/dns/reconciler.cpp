@@ -184,7 +184,12 @@ void Reconciler::make_plan(core::Instant now) {
   batch_index_ = 0;
   plan_token_ = *token_;
   for (const auto& z : plan.zones) {
-    for (auto& changes : split_batches(z.changes, options_.max_batch_changes)) {
+    std::size_t max = options_.max_batch_changes;
+    if (max == 0) {
+      auto it = provider_caps_.find(z.provider);
+      max = it == provider_caps_.end() ? ProviderCaps{}.max_batch_changes : it->second.max_batch_changes;
+    }
+    for (auto& changes : split_batches(z.changes, std::max<std::size_t>(1, max))) {
       Batch b;
       b.id = next_batch_id_++;
       b.zone = z.zone;

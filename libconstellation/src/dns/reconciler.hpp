@@ -64,8 +64,10 @@ struct Batch {
 struct ReconcilerOptions {
   /// A full resynchronisation (list, plan, apply) at least this often, even without changes.
   core::Duration interval = std::chrono::seconds(60);
-  /// Largest batch, in changes (Cloudflare's batch endpoint takes 200 on the Free plan).
-  std::size_t max_batch_changes = 200;
+  /// Largest batch, in changes; 0 (the default) uses each provider's
+  /// ProviderCaps::max_batch_changes, so RFC 2136 writes a zone's plan in one UPDATE and
+  /// Cloudflare in requests of 200.
+  std::size_t max_batch_changes = 0;
   /// How long one provider request may take. A batch starts only when the lease stays valid
   /// for at least this long.
   core::Duration request_timeout = std::chrono::seconds(10);

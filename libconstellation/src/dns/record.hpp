@@ -70,6 +70,9 @@ struct ProviderCaps {
   std::uint32_t default_ttl = 300;
   /// Longest comment kept (Cloudflare free zones: 100).
   std::size_t max_comment = 100;
+  /// Most changes one write request takes (Cloudflare's batch endpoint: 200 on the Free plan;
+  /// RFC 2136: what fits one 64 KiB UPDATE). The reconciler cuts batches to this size.
+  std::size_t max_batch_changes = 200;
 };
 
 /// Canonical text of an IPv4 address ("192.0.2.1"). Errors: InvalidArgument.

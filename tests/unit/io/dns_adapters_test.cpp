@@ -9,6 +9,12 @@
 #include "io/dns/powerdns.hpp"
 #include "io/dns/rrset.hpp"
 #include "io/dns/tsig.hpp"
+#include "io/dns/worker.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -223,4 +229,51 @@ TEST_CASE("tsig: signing appends a verifiable record; base64") {
   TsigVerifier v(key, mac);
   auto answer = dns::wire::encode(m).value();
   CHECK(v.verify(answer, 1'700'000'000).error().code() == Code::PermissionDenied);
+}
+
+TEST_CASE("provider worker: calls run off the loop, results come back through post") {
+  // The "control loop" is this thread draining a queue the worker posts to.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> loop;
+  auto post = [&](std::function<void()> fn) {
+    std::lock_guard lock(mu);
+    loop.push_back(std::move(fn));
+    cv.notify_one();
+  };
+  auto drain_one = [&] {
+    std::function<void()> fn;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !loop.empty(); });
+      fn = std::move(loop.front());
+      loop.pop_front();
+    }
+    fn();
+  };
+  Harness h;
+  ProviderWorker worker(post);
+  const auto loop_thread = std::this_thread::get_id();
+  std::thread::id listed_on;
+  std::size_t listed = 99;
+  worker.list(*h.provider, "example.com", [&](Result<std::vector<dns::ObservedRecord>> r) {
+    listed_on = std::this_thread::get_id();
+    listed = r->size();
+  });
+  drain_one();
+  CHECK(listed == 0);
+  CHECK(listed_on == loop_thread);
+  std::thread::id fenced_on;
+  bool applied = false;
+  worker.apply(*h.provider, h.creates(2), [&]() -> Result<void> {
+    fenced_on = std::this_thread::get_id();
+    return ok();
+  }, [&](ApplyOutcome o) { applied = o.result.has_value(); });
+  drain_one();
+  CHECK(applied);
+  CHECK(fenced_on != loop_thread);
+  CHECK(h.api.records().size() == 2);
+  worker.stop();
+  worker.list(*h.provider, "example.com", [&](auto) { FAIL("ran after stop"); });
+  CHECK(worker.pending() == 0);
 }

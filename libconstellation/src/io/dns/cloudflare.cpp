@@ -32,6 +32,7 @@ class CloudflareProvider final : public Provider {
     c.min_ttl = 60;
     c.default_ttl = 1;
     c.max_comment = 100;
+    c.max_batch_changes = o_.use_batch ? o_.max_batch : 200;
     return c;
   }
 

@@ -55,6 +55,7 @@ class PowerDnsProvider final : public Provider {
   ProviderCaps caps() const override {
     ProviderCaps c;
     c.default_ttl = o_.default_ttl;
+    c.max_batch_changes = 1000;  // one PATCH, one transaction
     return c;
   }
   void invalidate() override {

@@ -25,6 +25,7 @@ class MemoryProvider final : public Provider {
     ProviderCaps c;
     c.comments = true;
     c.max_comment = 500;
+    c.max_batch_changes = 1000;
     return c;
   }
   ProviderStats stats() const override {

@@ -141,6 +141,9 @@ class Rfc2136Provider final : public Provider {
   ProviderCaps caps() const override {
     ProviderCaps c;
     c.default_ttl = o_.default_ttl;
+    // One UPDATE per zone per cycle: ~1,000 changes (plus registry and fence records) stay well
+    // inside a 64 KiB message; bigger plans take several UPDATEs, each fenced.
+    c.max_batch_changes = 1000;
     return c;
   }
   void invalidate() override {
