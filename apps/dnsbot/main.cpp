@@ -119,7 +119,9 @@ bool write_state(const std::string& path, const std::string& text) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-int cycle(constellation::dns::Engine& engine, const Args& a, bool apply, std::chrono::milliseconds settle) {
+// One list-plan-(apply) cycle. `state` carries the grace clocks of pending deletions from one
+// cycle to the next (and to --state when given).
+int cycle(constellation::dns::Engine& engine, const Args& a, bool apply, std::chrono::milliseconds settle, std::string& state) {
   std::string snapshot, err;
   if (!load_snapshot(a.snapshot, snapshot, err)) {
     std::fprintf(stderr, "constellation-dnsbot: %s\n", err.c_str());
@@ -129,11 +131,7 @@ int cycle(constellation::dns::Engine& engine, const Args& a, bool apply, std::ch
   o.apply = apply;
   o.fencing_token = a.token;
   o.settle = settle;
-  if (!a.state.empty()) {
-    std::string state;
-    std::string ignored;
-    if (read_file(a.state, state, ignored)) o.state_json = state;
-  }
+  o.state_json = state;
   auto report = engine.run(snapshot, o);
   if (!report) {
     std::fprintf(stderr, "constellation-dnsbot: %s\n", report.error().to_string().c_str());
@@ -151,6 +149,7 @@ int cycle(constellation::dns::Engine& engine, const Args& a, bool apply, std::ch
     }
   }
   std::fflush(stdout);
+  if (apply) state = report->state_json;
   if (apply && !a.state.empty() && !write_state(a.state, report->state_json)) {
     std::fprintf(stderr, "constellation-dnsbot: cannot write state file %s\n", a.state.c_str());
     return 1;
@@ -223,7 +222,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "constellation-dnsbot: %s: %s\n", a.config.c_str(), engine.error().to_string().c_str());
     return 1;
   }
-  if (a.command != "run") return cycle(**engine, a, a.command == "apply", std::chrono::milliseconds(0));
+  std::string state;
+  if (!a.state.empty()) {
+    std::string ignored;
+    if (!read_file(a.state, state, ignored)) state.clear();  // first run: no state yet
+  }
+  if (a.command != "run") return cycle(**engine, a, a.command == "apply", std::chrono::milliseconds(0), state);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -231,7 +235,7 @@ int main(int argc, char** argv) {
   while (!g_stop) {
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     auto settle = std::chrono::milliseconds(a.settle * 1000LL) - elapsed;
-    cycle(**engine, a, true, settle.count() > 0 ? settle : std::chrono::milliseconds(0));
+    cycle(**engine, a, true, settle.count() > 0 ? settle : std::chrono::milliseconds(0), state);
     for (int i = 0; i < a.interval * 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return 0;

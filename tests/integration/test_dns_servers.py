@@ -166,3 +166,33 @@ def test_rfc2136_multi_message_transfer_is_verified(bind, dnsbot_bin, tmp_path):
     assert "applied 2 changes" in out.stdout
     assert dig(bind.port, f"app.{ZONE}") == ["198.51.100.1", "198.51.100.2"]
     assert dig(bind.port, f"bulk7.{ZONE}", "TXT") == [f'"{"x" * 200}-7"']
+
+
+def test_dnsbot_run_follows_snapshot_changes(pdns, dnsbot_bin, tmp_path):
+    import signal
+    import subprocess
+    bot = Dnsbot(dnsbot_bin, str(tmp_path), config(pdns.provider()))
+    snap_path = tmp_path / "live.json"
+    snap_path.write_text(json.dumps(two_edges(f"app.{ZONE}")))
+    proc = subprocess.Popen([dnsbot_bin, "run", "--config", bot.config, "--snapshot", str(snap_path), "--interval", "1",
+                             "--settle", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def wait_for(expected):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if dig(pdns.dns_port, f"app.{ZONE}") == expected:
+                    return True
+                time.sleep(0.2)
+            return False
+        assert wait_for(["198.51.100.1", "198.51.100.2"])
+        snap_path.write_text(json.dumps(two_edges(f"app.{ZONE}", failed=(1,))))
+        assert wait_for(["198.51.100.2"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = None
+    assert rc == 0
