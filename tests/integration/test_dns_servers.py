@@ -196,3 +196,14 @@ def test_dnsbot_run_follows_snapshot_changes(pdns, dnsbot_bin, tmp_path):
             proc.wait()
             rc = None
     assert rc == 0
+
+
+def test_aaaa_and_idna_names(server, dnsbot_bin, tmp_path):
+    port, provider, _ = server
+    bot = Dnsbot(dnsbot_bin, str(tmp_path), config(provider))
+    snap = snapshot(node(1, "2001:DB8:0:0::5"), node(2, "198.51.100.2"),
+                    node(3, "198.51.100.3", roles=(), instances=[routed("web", f"Bücher.{ZONE}")]))
+    bot.run("apply", snap)
+    assert dig(port, f"xn--bcher-kva.{ZONE}", "AAAA") == ["2001:db8::5"]
+    assert dig(port, f"xn--bcher-kva.{ZONE}") == ["198.51.100.2"]
+    assert bot.plan(snap)["summary"] == {"create": 0, "update": 0, "delete": 0, "held": 0}
