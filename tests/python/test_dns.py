@@ -69,3 +69,17 @@ def test_helpers_and_errors():
         constellation.DnsEngine('{"owner": "x"}')
     with pytest.raises(ValueError, match="snapshot"):
         constellation.DnsEngine(CONFIG).run("[]")
+
+
+def test_fence_exceptions_stop_the_run_and_propagate():
+    engine = constellation.DnsEngine(CONFIG)
+
+    def broken():
+        raise RuntimeError("lease service down")
+
+    with pytest.raises(RuntimeError, match="lease service down"):
+        engine.run(snapshot("a.example.com"), apply=True, fence=broken)
+    with pytest.raises(TypeError, match="fence must return an int"):
+        engine.run(snapshot("a.example.com"), apply=True, fence=lambda: "seven")
+    # Nothing was written: a later dry run still plans the creation.
+    assert engine.run(snapshot("a.example.com"))["creates"] == 1

@@ -23,11 +23,23 @@ class PyDnsEngine {
     o.fencing_token = fencing_token;
     o.state_json = std::move(state);
     o.settle = std::chrono::milliseconds(static_cast<std::int64_t>(settle_seconds * 1000));
+    // An exception in the Python fence must not unwind through the engine: it counts as "not
+    // the holder" (the run stops before writing) and is raised again once the run returns.
+    auto raised = std::make_shared<std::optional<py::error_already_set>>();
     if (fence) {
       py::function fn = *fence;
-      o.fence = [fn]() -> std::uint64_t {
+      o.fence = [fn, raised]() -> std::uint64_t {
         py::gil_scoped_acquire gil;
-        return fn().cast<std::uint64_t>();
+        if (raised->has_value()) return 0;
+        try {
+          return fn().cast<std::uint64_t>();
+        } catch (py::error_already_set& e) {
+          raised->emplace(std::move(e));
+        } catch (const py::cast_error&) {
+          PyErr_SetString(PyExc_TypeError, "fence must return an int (the fencing token, 0 when not the holder)");
+          raised->emplace();  // fetches the error just set
+        }
+        return 0;
       };
     }
     Result<dns::RunReport> r = Error(Code::Internal, "not run");
@@ -35,6 +47,7 @@ class PyDnsEngine {
       py::gil_scoped_release release;
       r = engine_->run(snapshot_json, o);
     }
+    if (raised->has_value()) throw std::move(**raised);
     dns::RunReport rep = unwrap(std::move(r));
     py::dict d;
     d["plan_text"] = rep.plan_text;
