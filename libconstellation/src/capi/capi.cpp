@@ -6,11 +6,15 @@
 #include <constellation/json.hpp>
 #include <constellation/version.hpp>
 
+#include "capi/capi_internal.hpp"
+
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <new>
 #include <string>
+
+namespace constellation::capi {
 
 namespace {
 
@@ -24,6 +28,8 @@ LastError& last_error() {
   thread_local LastError e;
   return e;
 }
+
+}  // namespace
 
 int set_error(int code, std::string message) {
   auto& e = last_error();
@@ -53,20 +59,6 @@ int to_c_code(constellation::Code c) {
 
 int fail(const constellation::Error& e) { return set_error(to_c_code(e.code()), e.message()); }
 
-// Runs fn, turning any exception into CST_ERROR (no exception may cross the C boundary).
-template <class F>
-int guarded(F&& fn) noexcept {
-  try {
-    return fn();
-  } catch (const std::bad_alloc&) {
-    return set_error(CST_ERROR, "out of memory");
-  } catch (const std::exception& e) {
-    return set_error(CST_ERROR, std::string("internal error: ") + e.what());
-  } catch (...) {
-    return set_error(CST_ERROR, "internal error: unknown exception");
-  }
-}
-
 char* dup_string(const std::string& s) {
   char* p = static_cast<char*>(std::malloc(s.size() + 1));
   if (!p) throw std::bad_alloc();
@@ -75,7 +67,9 @@ char* dup_string(const std::string& s) {
   return p;
 }
 
-}  // namespace
+}  // namespace constellation::capi
+
+using namespace constellation::capi;
 
 struct cst_agent {
   std::unique_ptr<constellation::Agent> agent;
