@@ -109,11 +109,8 @@ Result<Renderer> Renderer::create(Settings settings) {
 
 void Renderer::offer(std::shared_ptr<const catalog::Snapshot> snapshot, core::Instant now) {
   if (!snapshot) return;
-  if (pending_ && pending_->generation == snapshot->generation && *pending_ == *snapshot) return;
-  if (!pending_ && rendered_generation_ && *rendered_generation_ == snapshot->generation && latest_ &&
-      latest_->complete == snapshot->complete) {
-    return;
-  }
+  auto same = [&](const std::shared_ptr<const catalog::Snapshot>& s) { return s && (s == snapshot || *s == *snapshot); };
+  if (pending_ ? same(pending_) : same(rendered_)) return;
   if (!pending_) first_change_ = now;
   last_change_ = now;
   pending_ = std::move(snapshot);
@@ -155,7 +152,7 @@ bool Renderer::render_pending() {
     }
   }
   ++renders_;
-  rendered_generation_ = out->generation;
+  rendered_ = snapshot;
   bool changed = !latest_ || latest_->complete != out->complete;
   if (!changed) {
     for (std::size_t v = 0; v < 2 && !changed; ++v) {

@@ -98,8 +98,8 @@ class Renderer {
   /// Errors: InvalidArgument (invalid options, no version, quiet > max_delay).
   static Result<Renderer> create(Settings settings);
 
-  /// Records a new snapshot at `now`. A snapshot with the generation already rendered (or already
-  /// pending) changes nothing.
+  /// Records a new snapshot at `now`. A snapshot equal to the one pending (or, with none pending,
+  /// to the one last rendered) changes nothing.
   void offer(std::shared_ptr<const catalog::Snapshot> snapshot, core::Instant now);
 
   /// When poll() will render next; Instant::max() when nothing is pending.
@@ -128,7 +128,7 @@ class Renderer {
   std::shared_ptr<const catalog::Snapshot> pending_;
   core::Instant first_change_;
   core::Instant last_change_;
-  std::optional<std::uint64_t> rendered_generation_;
+  std::shared_ptr<const catalog::Snapshot> rendered_;
   std::shared_ptr<const Rendered> latest_;
   std::uint64_t renders_ = 0;
 };
