@@ -467,8 +467,7 @@ DecodedLabels decode_labels(const std::map<std::string, std::string>& labels, Tr
           for (const auto& [k, _] : members) kinds += (kinds.empty() ? "" : ", ") + k;
           issue(Severity::Error, "", resource,
                 members.empty() ? "defines no " + std::string(desc.type->name) + " kind"
-                                : "sets several kinds (" + kinds + "); a " + std::string(desc.type->name) +
-                                      " is exactly one of them");
+                                : "sets several kinds (" + kinds + "); it must be exactly one of them");
           it = resources.erase(it);
           continue;
         }

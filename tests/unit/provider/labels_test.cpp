@@ -118,8 +118,8 @@ TEST_CASE("a service or middleware is exactly one kind") {
                    {"traefik.http.services.s.loadbalancer.passhostheader", "true"}});
   CHECK(d.config[Section::HttpMiddlewares].empty());
   CHECK(d.config[Section::HttpServices].empty());
-  CHECK(issues(d).find("[http.middlewares.m] sets several kinds (addPrefix, stripPrefix); a http middleware is "
-                       "exactly one of them") != std::string::npos);
+  CHECK(issues(d).find("[http.middlewares.m] sets several kinds (addPrefix, stripPrefix); it must be exactly one "
+                       "of them") != std::string::npos);
 }
 
 TEST_CASE("provider-level labels and labels Traefik ignores") {
