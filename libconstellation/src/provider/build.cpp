@@ -143,9 +143,16 @@ Value take_member(Value& obj, std::string_view key) {
   return {};
 }
 
+/// Sets obj[key] keeping the members sorted (obj's members are sorted already).
 void set_member(Value& obj, std::string_view key, Value v) {
-  obj[key] = std::move(v);
-  sort_members(obj);
+  auto& members = obj.as_object();
+  auto it = std::lower_bound(members.begin(), members.end(), key,
+                             [](const auto& m, std::string_view k) { return m.first < k; });
+  if (it != members.end() && it->first == key) {
+    it->second = std::move(v);
+  } else {
+    members.emplace(it, std::string(key), std::move(v));
+  }
 }
 
 /// Which health a policy routes to.
@@ -200,11 +207,11 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
   // Adds this instance's server to the load balancer of service `name` in `section`; false when
   // the service had to be dropped.
   auto add_server = [&](Section section, const std::string& name, Value& service, std::string_view protocol) -> bool {
-    const std::string resource = resource_path(section, name);
-    const std::string prefix = label_prefix(section, name) + ".loadbalancer.server";
+    auto resource = [&] { return resource_path(section, name); };
+    auto prefix = [&] { return label_prefix(section, name) + ".loadbalancer.server"; };
     Value* lb = service.find("loadBalancer");
     if (!lb) {
-      ctx.report(Severity::Error, resource, "",
+      ctx.report(Severity::Error, resource(), "",
                  "only load-balancer services can be defined with labels (Traefik's Docker provider refuses the "
                  "others too); define it in a file and refer to it as " + name + "@file");
       return false;
@@ -222,12 +229,12 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
       const Value* scheme = slot.find("scheme");
       if (url) {
         if (port || scheme) {
-          ctx.report(Severity::Error, resource, prefix + ".url",
+          ctx.report(Severity::Error, resource(), prefix() + ".url",
                      "server.url is set together with server.port or server.scheme; use one or the other");
           return false;
         }
         if (!plausible_url(url->as_string())) {
-          ctx.report(Severity::Error, resource, prefix + ".url",
+          ctx.report(Severity::Error, resource(), prefix() + ".url",
                      "'" + url->as_string() + "' is not a URL such as http://10.0.0.5:8080");
           return false;
         }
@@ -236,11 +243,11 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
         auto address = resolve_address(node, inst, decoded.network, options_, port, protocol);
         if (!address) {
           if (!labelled && inst.ports.empty()) {
-            ctx.report(Severity::Warning, resource, "",
+            ctx.report(Severity::Warning, resource(), "",
                        "exposed by default but publishes no port, so it is not routed (label it traefik.enable=false "
                        "to say so)");
           } else {
-            ctx.report(Severity::Error, resource, port ? prefix + ".port" : "", address.error().message());
+            ctx.report(Severity::Error, resource(), port ? prefix() + ".port" : "", address.error().message());
           }
           return false;
         }
@@ -251,7 +258,7 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
     } else {
       auto address = resolve_address(node, inst, decoded.network, options_, port, protocol);
       if (!address) {
-        ctx.report(Severity::Error, resource, port ? prefix + ".port" : "", address.error().message());
+        ctx.report(Severity::Error, resource(), port ? prefix() + ".port" : "", address.error().message());
         return false;
       }
       server["address"] = *address;
@@ -298,25 +305,25 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
     for (auto it = routers.begin(); it != routers.end();) {
       const std::string& name = it->first;
       Value& router = it->second;
-      const std::string resource = resource_path(routers_section, name);
+      auto resource = [&] { return resource_path(routers_section, name); };
       bool keep = true;
       if (rule_kind) {
         const Value* rule = router.find("rule");
-        std::string rule_label = label_prefix(routers_section, name) + ".rule";
+        bool default_used = false;
         if (!rule && default_rule) {
           TemplateData data{service_name, inst.id, &inst.labels};
           auto text = default_rule_.execute(data);
           if (!text || text->empty()) {
-            ctx.report(Severity::Error, resource, "",
+            ctx.report(Severity::Error, resource(), "",
                        text ? "the default rule is empty for this instance" : text.error().message());
             keep = false;
           } else {
             set_member(router, "rule", Value(*text));
             rule = router.find("rule");
-            rule_label.clear();
+            default_used = true;
           }
         } else if (!rule) {
-          ctx.report(Severity::Error, resource, "", "has no rule (a TCP router needs one, e.g. HostSNI(`*`))");
+          ctx.report(Severity::Error, resource(), "", "has no rule (a TCP router needs one, e.g. HostSNI(`*`))");
           keep = false;
         }
         if (keep) {
@@ -324,9 +331,8 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
           if (!syntax) {
             keep = false;
           } else if (auto r = check_rule(rule->as_string(), *rule_kind, *syntax); !r) {
-            ctx.report(Severity::Error, resource, rule_label,
-                       (rule_label.empty() ? "default rule '" : "rule '") + rule->as_string() + "': " +
-                           r.error().message());
+            ctx.report(Severity::Error, resource(), default_used ? "" : label_prefix(routers_section, name) + ".rule",
+                       (default_used ? "default rule '" : "rule '") + rule->as_string() + "': " + r.error().message());
             keep = false;
           }
         }
@@ -335,11 +341,11 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
         if (services.size() == 1) {
           set_member(router, "service", Value(services.begin()->first));
         } else if (services.empty() && !dropped_services.empty()) {
-          ctx.report(Severity::Error, resource, "",
+          ctx.report(Severity::Error, resource(), "",
                      "dropped: the instance's service '" + dropped_services.front() + "' was dropped (see its error)");
           keep = false;
         } else {
-          ctx.report(Severity::Error, resource, "",
+          ctx.report(Severity::Error, resource(), "",
                      services.empty() ? "has no service, and the instance defines none to bind it to"
                                       : "has no service, and the instance defines several (set " +
                                             label_prefix(routers_section, name) + ".service)");
@@ -394,14 +400,45 @@ Config Builder::build_instance(const catalog::NodeView& node, const catalog::Ins
   return std::move(c);
 }
 
-Config Builder::build(const catalog::Snapshot& snapshot, std::vector<Diagnostic>& diagnostics) const {
+Config Builder::build(const catalog::Snapshot& snapshot, std::vector<Diagnostic>& diagnostics,
+                      InstanceCache* cache) const {
   std::vector<Contribution> contributions;
+  if (cache) {
+    ++cache->epoch_;
+    cache->hits_ = cache->misses_ = 0;
+  }
   for (const auto& [id, view] : snapshot.nodes) {
     if (!node_routable(view.status)) continue;
+    const auto& node = view.entry.node;
     for (const auto& inst : view.entry.instances) {
-      Config c = build_instance(view, inst, diagnostics);
-      if (!c.empty()) contributions.push_back(Contribution{view.entry.node.name, inst.id, std::move(c)});
+      std::shared_ptr<const Config> config;
+      if (cache) {
+        auto& e = cache->entries_[{id, inst.id}];
+        const bool same_version = view.entry.version != 0 && e.entry_version == view.entry.version;
+        if (e.config && e.status == view.status &&
+            (same_version || (e.node_name == node.name && e.addresses == node.addresses && e.instance == inst))) {
+          ++cache->hits_;
+        } else {
+          ++cache->misses_;
+          e.diagnostics.clear();
+          e.config = std::make_shared<const Config>(build_instance(view, inst, e.diagnostics));
+          e.entry_version = view.entry.version;
+          e.node_name = node.name;
+          e.status = view.status;
+          e.addresses = node.addresses;
+          e.instance = inst;
+        }
+        e.epoch = cache->epoch_;
+        diagnostics.insert(diagnostics.end(), e.diagnostics.begin(), e.diagnostics.end());
+        config = e.config;
+      } else {
+        config = std::make_shared<const Config>(build_instance(view, inst, diagnostics));
+      }
+      if (!config->empty()) contributions.push_back(Contribution{node.name, inst.id, std::move(config)});
     }
+  }
+  if (cache) {
+    std::erase_if(cache->entries_, [&](const auto& kv) { return kv.second.epoch != cache->epoch_; });
   }
   MergeResult merged = merge(contributions, diagnostics);
   finalize(merged, options_, diagnostics);
@@ -409,37 +446,78 @@ Config Builder::build(const catalog::Snapshot& snapshot, std::vector<Diagnostic>
   return std::move(merged.config);
 }
 
+namespace {
+
+bool is_service_section(Section s) {
+  return s == Section::HttpServices || s == Section::TcpServices || s == Section::UdpServices;
+}
+
+/// Two resource bodies (members sorted) equal, except for load-balancer servers when `service`.
+bool same_definition(const Value& a, const Value& b, bool service) {
+  if (!service) return a == b;
+  if (!a.is_object() || !b.is_object()) return a == b;
+  const auto& ma = a.as_object();
+  const auto& mb = b.as_object();
+  if (ma.size() != mb.size()) return false;
+  for (std::size_t i = 0; i < ma.size(); ++i) {
+    if (ma[i].first != mb[i].first) return false;
+    if (ma[i].first != "loadBalancer") {
+      if (!(ma[i].second == mb[i].second)) return false;
+      continue;
+    }
+    if (!ma[i].second.is_object() || !mb[i].second.is_object()) return false;
+    // Compare the load balancers member by member, skipping "servers" on both sides.
+    const auto& la = ma[i].second.as_object();
+    const auto& lb = mb[i].second.as_object();
+    std::size_t x = 0, y = 0;
+    for (;;) {
+      while (x < la.size() && la[x].first == "servers") ++x;
+      while (y < lb.size() && lb[y].first == "servers") ++y;
+      if (x == la.size() || y == lb.size()) {
+        if (x != la.size() || y != lb.size()) return false;
+        break;
+      }
+      if (la[x].first != lb[y].first || !(la[x].second == lb[y].second)) return false;
+      ++x;
+      ++y;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 MergeResult merge(const std::vector<Contribution>& contributions, std::vector<Diagnostic>& diagnostics) {
   struct Definition {
-    Value body;  // without servers for load balancers
-    std::vector<std::string> origins;
-    std::vector<Value> servers;
+    const Value* body;  // the first contribution's; equal to every other one of this definition
+    std::vector<const std::string*> origins;
+    std::vector<const Value*> servers;
   };
-  const std::string kLb = "loadBalancer";
-  std::array<std::map<std::string, std::vector<Definition>>, kSectionCount> groups;
+  std::array<std::map<std::string_view, std::vector<Definition>>, kSectionCount> groups;
+  std::vector<std::string> origins;
+  origins.reserve(contributions.size());
+  for (const auto& c : contributions) origins.push_back(c.node + "/" + c.instance);
 
-  for (const auto& contribution : contributions) {
-    const std::string origin = contribution.node + "/" + contribution.instance;
+  for (std::size_t ci = 0; ci < contributions.size(); ++ci) {
+    const Config& config = *contributions[ci].config;
     for (const auto& desc : all_sections()) {
-      const bool service = desc.section == Section::HttpServices || desc.section == Section::TcpServices ||
-                           desc.section == Section::UdpServices;
-      for (const auto& [name, body] : contribution.config[desc.section]) {
-        Value stripped = body;
-        std::vector<Value> servers;
-        if (service) {
-          if (Value* lb = stripped.find(kLb)) {
-            Value s = take_member(*lb, "servers");
-            if (s.is_array()) servers = std::move(s.as_array());
-          }
-        }
+      const bool service = is_service_section(desc.section);
+      for (const auto& [name, body] : config[desc.section]) {
         auto& defs = groups[static_cast<std::size_t>(desc.section)][name];
-        auto it = std::find_if(defs.begin(), defs.end(), [&](const Definition& d) { return d.body == stripped; });
+        auto it = std::find_if(defs.begin(), defs.end(),
+                               [&](const Definition& d) { return same_definition(*d.body, body, service); });
         if (it == defs.end()) {
-          defs.push_back(Definition{std::move(stripped), {}, {}});
+          defs.push_back(Definition{&body, {}, {}});
           it = std::prev(defs.end());
         }
-        it->origins.push_back(origin);
-        for (auto& s : servers) it->servers.push_back(std::move(s));
+        it->origins.push_back(&origins[ci]);
+        if (service) {
+          if (const Value* lb = body.find("loadBalancer")) {
+            if (const Value* servers = lb->find("servers"); servers && servers->is_array()) {
+              for (const auto& s : servers->as_array()) it->servers.push_back(&s);
+            }
+          }
+        }
       }
     }
   }
@@ -447,43 +525,48 @@ MergeResult merge(const std::vector<Contribution>& contributions, std::vector<Di
   MergeResult out;
   for (const auto& desc : all_sections()) {
     auto& resources = out.config[desc.section];
-    for (auto& [name, defs] : groups[static_cast<std::size_t>(desc.section)]) {
-      for (auto& d : defs) std::sort(d.origins.begin(), d.origins.end());
+    for (auto& [name_view, defs] : groups[static_cast<std::size_t>(desc.section)]) {
+      const std::string name(name_view);
+      auto by_name = [](const std::string* a, const std::string* b) { return *a < *b; };
+      for (auto& d : defs) std::sort(d.origins.begin(), d.origins.end(), by_name);
       std::sort(defs.begin(), defs.end(),
-                [](const Definition& a, const Definition& b) { return a.origins.front() < b.origins.front(); });
+                [](const Definition& a, const Definition& b) { return *a.origins.front() < *b.origins.front(); });
       const std::string resource = resource_path(desc.section, name);
       if (defs.size() > 1) {
         std::string msg = "defined differently by " + std::to_string(defs.size()) + " groups of instances (";
         for (std::size_t i = 0; i < defs.size(); ++i) {
           if (i) msg += " | ";
-          msg += join(defs[i].origins);
+          for (std::size_t k = 0; k < defs[i].origins.size(); ++k) msg += (k ? ", " : "") + *defs[i].origins[k];
         }
-        msg += "); first difference: " + first_difference(defs[0].body, defs[1].body) +
-               "; dropped until the definitions agree";
+        Value a = *defs[0].body, b = *defs[1].body;
+        for (Value* v : {&a, &b}) {
+          if (Value* lb = v->find("loadBalancer")) take_member(*lb, "servers");
+        }
+        msg += "); first difference: " + first_difference(a, b) + "; dropped until the definitions agree";
         diagnostics.push_back(Diagnostic{Severity::Error, "", "", resource, "", std::move(msg)});
         out.conflicts.insert(resource);
         continue;
       }
-      Definition& d = defs.front();
-      Value body = std::move(d.body);
-      if (Value* lb = body.find(kLb)) {
-        const bool http = desc.section == Section::HttpServices;
-        const std::string key = http ? "url" : "address";
+      const Definition& d = defs.front();
+      Value body = *d.body;
+      if (Value* lb = body.find("loadBalancer")) {
+        const std::string_view key = desc.section == Section::HttpServices ? "url" : "address";
         // One server per URL; equal URLs with different extras resolve to the smallest, so the
         // result does not depend on input order.
-        std::map<std::string, Value> by_key;
-        for (auto& s : d.servers) {
-          const Value* k = s.find(key);
-          std::string kv = k && k->is_string() ? k->as_string() : core::json::serialize(s, {.sort_keys = true});
+        std::map<std::string_view, const Value*> by_key;
+        for (const Value* s : d.servers) {
+          const Value* k = s->find(key);
+          std::string_view kv = k && k->is_string() ? std::string_view(k->as_string()) : std::string_view();
           auto [it, inserted] = by_key.emplace(kv, s);
-          if (!inserted &&
-              core::json::serialize(s, {.sort_keys = true}) < core::json::serialize(it->second, {.sort_keys = true})) {
-            it->second = std::move(s);
+          if (!inserted && !(*s == *it->second) &&
+              core::json::serialize(*s, {.sort_keys = true}) < core::json::serialize(*it->second, {.sort_keys = true})) {
+            it->second = s;
           }
         }
         Value servers = Value::array();
-        for (auto& [k, s] : by_key) servers.push_back(std::move(s));
-        set_member(*lb, "servers", std::move(servers));
+        servers.as_array().reserve(by_key.size());
+        for (const auto& [k, s] : by_key) servers.push_back(*s);
+        (*lb)["servers"] = std::move(servers);
       }
       resources.emplace(name, std::move(body));
     }

@@ -26,8 +26,11 @@
 #include "provider/options.hpp"
 #include "provider/rule_template.hpp"
 
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace constellation::provider {
@@ -36,7 +39,39 @@ namespace constellation::provider {
 struct Contribution {
   std::string node;
   std::string instance;
-  Config config;
+  std::shared_ptr<const Config> config;
+};
+
+/// Remembers each instance's contribution between builds, so a render after a catalog change
+/// decodes only the instances that changed (an instance's contribution depends only on the
+/// instance, its node's name, status and addresses, and the options). An entry is reused without
+/// comparing when the node's entry version is the same non-zero value (versions increase with
+/// every change the owner makes, catalog/model.hpp); otherwise the instance and node fields are
+/// compared. One cache per Builder. Not thread-safe: owned by whoever renders.
+class InstanceCache {
+ public:
+  /// Entries reused and rebuilt by the last build().
+  std::size_t hits() const { return hits_; }
+  std::size_t misses() const { return misses_; }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  friend class Builder;
+  struct Entry {
+    /// NodeEntry::version when built: the same non-zero version means the same instances.
+    std::uint64_t entry_version = 0;
+    std::string node_name;
+    catalog::NodeStatus status = catalog::NodeStatus::Alive;
+    std::map<std::string, std::string> addresses;
+    catalog::Instance instance;
+    std::shared_ptr<const Config> config;
+    std::vector<Diagnostic> diagnostics;
+    std::uint64_t epoch = 0;
+  };
+  std::map<std::pair<core::NodeId, std::string>, Entry> entries_;
+  std::uint64_t epoch_ = 0;
+  std::size_t hits_ = 0;
+  std::size_t misses_ = 0;
 };
 
 /// What merge() dropped, for finalize() to explain the routers it drops in turn.
@@ -56,8 +91,10 @@ class Builder {
                         std::vector<Diagnostic>& diagnostics) const;
 
   /// The whole cluster: every instance on a node that is alive or suspect, merged and finalized.
-  /// Diagnostics come back sorted.
-  Config build(const catalog::Snapshot& snapshot, std::vector<Diagnostic>& diagnostics) const;
+  /// Diagnostics come back sorted. With a cache, unchanged instances are not decoded again (the
+  /// result is the same as without).
+  Config build(const catalog::Snapshot& snapshot, std::vector<Diagnostic>& diagnostics,
+               InstanceCache* cache = nullptr) const;
 
   const Options& options() const { return options_; }
   TraefikVersion version() const { return version_; }

@@ -28,21 +28,36 @@ void sort_members(Value& v) {
   }
 }
 
-Value to_value(const Config& config) {
+namespace {
+
+template <class C>
+Value build_tree(C&& config) {
   Value root = Value::object();
   for (const auto& desc : all_sections()) {
-    const auto& resources = config[desc.section];
+    auto&& resources = config[desc.section];
     if (resources.empty()) continue;
     Value& protocol = root[desc.protocol];
     if (protocol.is_null()) protocol = Value::object();
     Value section = Value::object();
     auto& members = section.as_object();
     members.reserve(resources.size());
-    for (const auto& [name, body] : resources) members.emplace_back(name, body);
+    for (auto&& [name, body] : resources) {
+      if constexpr (std::is_const_v<std::remove_reference_t<C>>) {
+        members.emplace_back(name, body);
+      } else {
+        members.emplace_back(name, std::move(body));
+      }
+    }
     protocol[desc.key] = std::move(section);
   }
   return root;
 }
+
+}  // namespace
+
+Value to_value(const Config& config) { return build_tree(config); }
+
+Value to_value(Config&& config) { return build_tree(config); }
 
 namespace {
 

@@ -38,6 +38,8 @@ void sort_members(Value& v);
 /// The whole configuration as one JSON value: {"http": {"routers": {...}, ...}, "tcp": ...}.
 /// Empty sections and protocols are left out; an empty configuration is {}.
 Value to_value(const Config& config);
+/// The same, moving the resources out of `config`.
+Value to_value(Config&& config);
 
 /// The first path where a and b differ ("loadBalancer.healthCheck.path") and the two values
 /// there, as "<path>: <a> vs <b>" ("" when equal). For conflict reports.

@@ -426,9 +426,9 @@ DecodedLabels decode_labels(const std::map<std::string, std::string>& labels, Tr
     }
 
     ResourceKey rk{section->section, name};
-    std::string resource = section_path(section->section) + "." + name;
+    auto resource = [&] { return section_path(section->section) + "." + name; };
     if (!available_in(section->availability, version)) {
-      issue(Severity::Error, key, resource,
+      issue(Severity::Error, key, resource(),
             std::string(section->protocol) + "." + std::string(section->key) + " is a Traefik v3 section (the target is v2)");
       broken.insert(rk);
       continue;
@@ -437,11 +437,15 @@ DecodedLabels decode_labels(const std::map<std::string, std::string>& labels, Tr
     if (body.is_null()) body = Value::object();
     std::vector<std::string_view> path(segs.begin() + static_cast<std::ptrdiff_t>(first_field), segs.end());
     std::vector<std::string> canonical;
-    auto& dis = disabled[rk];
+    std::vector<std::vector<std::string>> dis;
     Placer placer(version, dis);
     if (auto r = placer.place(body, *section->type, path, value, canonical); !r) {
-      issue(Severity::Error, key, resource, r.error().message());
+      issue(Severity::Error, key, resource(), r.error().message());
       broken.insert(rk);
+    }
+    if (!dis.empty()) {
+      auto& all = disabled[rk];
+      all.insert(all.end(), std::make_move_iterator(dis.begin()), std::make_move_iterator(dis.end()));
     }
   }
 

@@ -15,7 +15,7 @@ std::size_t index_of(Format f) { return f == Format::Json ? 0 : 1; }
 
 Body make_body(std::string bytes) {
   Body b;
-  b.hash = fnv1a_64(bytes);
+  b.hash = content_hash(bytes);
   b.etag = etag_of(b.hash);
   b.bytes = std::move(bytes);
   return b;
@@ -37,6 +37,32 @@ std::uint64_t fnv1a_64(std::string_view bytes) {
     h ^= c;
     h *= 1099511628211ULL;
   }
+  return h;
+}
+
+std::uint64_t content_hash(std::string_view bytes) {
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  constexpr std::uint64_t kMix = 0xFF51AFD7ED558CCDULL;
+  auto mix = [](std::uint64_t h, std::uint64_t w) {
+    w *= kMul;
+    w ^= w >> 32;
+    h = (h ^ w) * kMix;
+    return h ^ (h >> 29);
+  };
+  std::uint64_t h = 0x6A09E667F3BCC909ULL ^ (static_cast<std::uint64_t>(bytes.size()) * kMul);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t n = bytes.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w = 0;
+    for (int i = 7; i >= 0; --i) w = (w << 8) | p[i];  // little-endian, whatever the host
+    h = mix(h, w);
+  }
+  std::uint64_t tail = 0;
+  for (std::size_t i = n; i > 0; --i) tail = (tail << 8) | p[i - 1];
+  h = mix(h, tail ^ (static_cast<std::uint64_t>(n) << 56));
+  h ^= h >> 33;
+  h *= kMix;
+  h ^= h >> 33;
   return h;
 }
 
@@ -88,7 +114,7 @@ Result<RenderResult> render(const catalog::Snapshot& snapshot, const Options& op
     normalize(out.diagnostics);
   }
   out.body = emit(config, format);
-  out.hash = fnv1a_64(out.body);
+  out.hash = content_hash(out.body);
   return out;
 }
 
@@ -138,13 +164,14 @@ bool Renderer::render_pending() {
   out->generation = snapshot->generation;
   out->complete = snapshot->complete;
   if (snapshot->complete) {
-    for (const auto& builder : builders_) {
+    for (std::size_t i = 0; i < builders_.size(); ++i) {
+      const Builder& builder = builders_[i];
       auto& vo = out->versions[index_of(builder.version())];
       vo.present = true;
-      Config config = builder.build(*snapshot, vo.diagnostics);
+      Config config = builder.build(*snapshot, vo.diagnostics, &caches_[i]);
       for (Section s : {Section::HttpRouters, Section::TcpRouters, Section::UdpRouters}) vo.routers += config[s].size();
       for (Section s : {Section::HttpServices, Section::TcpServices, Section::UdpServices}) vo.services += config[s].size();
-      Value tree = to_value(config);
+      Value tree = to_value(std::move(config));
       std::string json = core::json::serialize(tree, {.sort_keys = true, .ascii_only = false, .indent = 2});
       json.push_back('\n');
       vo.bodies[index_of(Format::Json)] = make_body(std::move(json));

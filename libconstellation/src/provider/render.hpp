@@ -29,8 +29,13 @@ namespace constellation::provider {
 /// newline) or YAML (yaml.hpp). Byte-for-byte deterministic.
 std::string emit(const Config& config, Format format);
 
-/// 64-bit FNV-1a, the content hash behind ETags.
+/// 64-bit FNV-1a (byte at a time).
 std::uint64_t fnv1a_64(std::string_view bytes);
+
+/// The content hash behind ETags: 64 bits, eight bytes at a time (multiply-xorshift mixing),
+/// several times faster than FNV on multi-megabyte bodies. Stable across platforms and releases
+/// of the same major version (ETags survive restarts).
+std::uint64_t content_hash(std::string_view bytes);
 
 /// "\"<16 lower-case hex digits>\"": a strong ETag for a hash.
 std::string etag_of(std::uint64_t hash);
@@ -41,6 +46,7 @@ std::string diagnostics_json(const std::vector<Diagnostic>& diagnostics);
 /// One rendered body.
 struct Body {
   std::string bytes;
+  /// content_hash(bytes).
   std::uint64_t hash = 0;
   std::string etag;
 };
@@ -73,6 +79,7 @@ struct Rendered {
 /// A one-off render result.
 struct RenderResult {
   std::string body;
+  /// content_hash(body).
   std::uint64_t hash = 0;
   std::vector<Diagnostic> diagnostics;
 };
@@ -118,13 +125,18 @@ class Renderer {
   /// Renders done so far.
   std::uint64_t renders() const { return renders_; }
 
+  /// Instances reused from the previous render in the last render (of the last version).
+  std::size_t cache_hits() const { return caches_.empty() ? 0 : caches_.back().hits(); }
+
  private:
   explicit Renderer(Settings settings, std::vector<Builder> builders)
-      : settings_(std::move(settings)), builders_(std::move(builders)) {}
+      : settings_(std::move(settings)), builders_(std::move(builders)), caches_(builders_.size()) {}
   bool render_pending();
 
   Settings settings_;
   std::vector<Builder> builders_;
+  /// One per builder: instances unchanged since the last render are not decoded again.
+  std::vector<InstanceCache> caches_;
   std::shared_ptr<const catalog::Snapshot> pending_;
   core::Instant first_change_;
   core::Instant last_change_;

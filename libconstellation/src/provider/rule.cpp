@@ -156,29 +156,21 @@ class Parser {
   std::vector<Call> calls_;
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-/// The four spellings predicate registers: as written, lower, UPPER, and Title of the lower case.
+/// The four spellings predicate registers: as written, lower case, UPPER CASE, and Title case of
+/// the lower case ("Pathprefix").
 bool spelled_as(std::string_view written, std::string_view canonical) {
+  if (written.size() != canonical.size()) return false;
   if (written == canonical) return true;
-  std::string l = lower(canonical);
-  if (written == l || written == upper(canonical)) return true;
-  if (!l.empty()) l[0] = static_cast<char>(l[0] - 'a' + 'A');
-  return written == l;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
+  bool all_lower = true, all_upper = true, title = true;
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    char w = written[i], c = canonical[i];
+    all_lower = all_lower && w == lower(c);
+    all_upper = all_upper && w == upper(c);
+    title = title && w == (i == 0 ? upper(c) : lower(c));
+  }
+  return all_lower || all_upper || title;
 }
 
 template <std::size_t N>

@@ -253,7 +253,8 @@ TEST_CASE("merging does not depend on the order of nodes, instances or labels") 
   std::vector<Diagnostic> ignored;
   for (const auto& n : nodes) {
     for (const auto& inst : n.entry.instances) {
-      contributions.push_back({n.entry.node.name, inst.id, builder->build_instance(n, inst, ignored)});
+      contributions.push_back({n.entry.node.name, inst.id,
+                               std::make_shared<const Config>(builder->build_instance(n, inst, ignored))});
     }
   }
   std::mt19937 rng(7);

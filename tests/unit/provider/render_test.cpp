@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "provider/build.hpp"
 #include "provider/render.hpp"
 #include "provider/snapshot_json.hpp"
 #include "provider/yaml.hpp"
@@ -109,7 +110,10 @@ TEST_CASE("rendering twice gives identical bytes and hashes; JSON and YAML descr
   REQUIRE(b);
   CHECK(a->body == b->body);
   CHECK(a->hash == b->hash);
-  CHECK(a->hash == fnv1a_64(a->body));
+  CHECK(a->hash == content_hash(a->body));
+  CHECK(content_hash("") != content_hash(std::string(1, '\0')));
+  CHECK(content_hash("abcdefgh") != content_hash("abcdefgi"));
+  CHECK(content_hash("abcdefghi") != content_hash("abcdefgh"));
   auto y = render(snap, {}, TraefikVersion::V3, Format::Yaml);
   REQUIRE(y);
   CHECK(y->body.find("    web:\n      middlewares:\n        - auth\n") != std::string::npos);
@@ -173,6 +177,7 @@ TEST_CASE("the renderer debounces bursts, caps the delay, and keeps ETags for un
   auto changed = std::make_shared<catalog::Snapshot>(*snap);
   changed->generation = 92;
   changed->nodes.begin()->second.entry.instances[0].health = catalog::Health::Critical;
+  ++changed->nodes.begin()->second.entry.version;  // the owner bumps its version on every change
   r->offer(changed, at_ms(400));
   CHECK(r->flush());
   CHECK(r->latest()->body(TraefikVersion::V3, Format::Yaml)->etag != first->body(TraefikVersion::V3, Format::Yaml)->etag);
@@ -206,4 +211,42 @@ TEST_CASE("renderer settings are validated") {
   r->flush();
   CHECK(r->latest()->body(TraefikVersion::V2, Format::Json) == nullptr);
   CHECK(r->latest()->body(TraefikVersion::V3, Format::Json)->bytes == "{}\n");
+}
+
+TEST_CASE("the instance cache reuses unchanged instances and gives the same result as no cache") {
+  auto builder = Builder::create({}, TraefikVersion::V3);
+  REQUIRE(builder);
+  InstanceCache cache;
+  auto snap = snapshot({node("n1", "10.0.0.1", {instance("a-1", "a", {}), instance("b-1", "b", {})}),
+                        node("n2", "10.0.0.2", {instance("a-2", "a", {})})});
+  std::vector<Diagnostic> d1, d2;
+  Config cold = builder->build(snap, d1);
+  CHECK(builder->build(snap, d2, &cache) == cold);
+  CHECK(cache.misses() == 3);
+  CHECK(cache.size() == 3);
+  CHECK(builder->build(snap, d2, &cache) == cold);
+  CHECK(cache.hits() == 3);
+  CHECK(cache.misses() == 0);
+
+  // A change with a new entry version is rebuilt; the same version is trusted.
+  auto& n1 = snap.nodes.at(node_id_from_name("n1")).entry;
+  n1.instances[0].health = catalog::Health::Critical;
+  ++n1.version;
+  std::vector<Diagnostic> d3;
+  Config changed = builder->build(snap, d3, &cache);
+  CHECK(cache.misses() == 1);  // n1 changed version: its other instance is compared and reused
+  CHECK(changed == builder->build(snap, d3));
+  CHECK(changed != cold);
+
+  // Version 0 (state files that do not track versions): compared field by field.
+  n1.version = 0;
+  builder->build(snap, d3, &cache);
+  n1.instances[0].health = catalog::Health::Passing;
+  CHECK(builder->build(snap, d3, &cache) == cold);
+  CHECK(cache.misses() == 1);
+
+  // Removed instances leave the cache.
+  n1.instances.pop_back();
+  builder->build(snap, d3, &cache);
+  CHECK(cache.size() == 2);
 }
