@@ -502,7 +502,8 @@ MergeResult merge(const std::vector<Contribution>& contributions, std::vector<Di
     const Config& config = *contributions[ci].config;
     for (const auto& desc : all_sections()) {
       const bool service = is_service_section(desc.section);
-      for (const auto& [name, body] : config[desc.section]) {
+      for (const auto& [name, resource_body] : config[desc.section]) {
+        const Value& body = resource_body;  // a plain reference: lambdas cannot capture bindings in clang 14
         auto& defs = groups[static_cast<std::size_t>(desc.section)][name];
         auto it = std::find_if(defs.begin(), defs.end(),
                                [&](const Definition& d) { return same_definition(*d.body, body, service); });
