@@ -46,6 +46,7 @@ py::dict diagnostic_dict(const ProviderDiagnostic& d) {
   out["severity"] = d.error ? "error" : "warning";
   out["node"] = d.node;
   out["instance"] = d.instance;
+  out["service"] = d.service;
   out["resource"] = d.resource;
   out["label"] = d.label;
   out["message"] = d.message;

@@ -75,6 +75,8 @@ struct ProviderDiagnostic {
   std::string node;
   /// Instance id on that node, or "".
   std::string instance;
+  /// The instance's compose service, "<project>/<service>", or "".
+  std::string service;
   /// The resource, e.g. "http.routers.web", or "".
   std::string resource;
   /// The label key, or "".
@@ -82,7 +84,7 @@ struct ProviderDiagnostic {
   /// What is wrong.
   std::string message;
 
-  /// "error: node edge-1, instance web-1, http.routers.web, label ...: <message>".
+  /// "error: node edge-1, instance web-1, service shop/web, http.routers.web, label ...: <message>".
   std::string to_string() const;
 };
 

@@ -69,6 +69,7 @@ std::string diagnostics_json(const std::vector<constellation::ProviderDiagnostic
     w.key("severity").value(d.error ? "error" : "warning");
     w.key("node").value(d.node);
     w.key("instance").value(d.instance);
+    w.key("service").value(d.service);
     w.key("resource").value(d.resource);
     w.key("label").value(d.label);
     w.key("message").value(d.message);

@@ -22,7 +22,9 @@ struct Context {
   std::vector<Diagnostic>& diagnostics;
 
   void report(Severity sev, std::string resource, std::string label, std::string message) const {
-    diagnostics.push_back(Diagnostic{sev, node.entry.node.name, instance.id, std::move(resource), std::move(label),
+    std::string service = instance.project.empty() ? instance.service : instance.project + "/" + instance.service;
+    diagnostics.push_back(Diagnostic{sev, node.entry.node.name, instance.id, std::move(service), std::move(resource),
+                                     std::move(label),
                                      std::move(message)});
   }
 };
@@ -544,7 +546,7 @@ MergeResult merge(const std::vector<Contribution>& contributions, std::vector<Di
           if (Value* lb = v->find("loadBalancer")) take_member(*lb, "servers");
         }
         msg += "); first difference: " + first_difference(a, b) + "; dropped until the definitions agree";
-        diagnostics.push_back(Diagnostic{Severity::Error, "", "", resource, "", std::move(msg)});
+        diagnostics.push_back(Diagnostic{Severity::Error, "", "", "", resource, "", std::move(msg)});
         out.conflicts.insert(resource);
         continue;
       }
@@ -590,11 +592,11 @@ void finalize(MergeResult& merged, const Options& options, std::vector<Diagnosti
       }
       const std::string resource = resource_path(s, it->first);
       if (options.empty_services == EmptyServices::Keep) {
-        diagnostics.push_back(Diagnostic{Severity::Warning, "", "", resource, "",
+        diagnostics.push_back(Diagnostic{Severity::Warning, "", "", "", resource, "",
                                          "no routable server: kept with an empty server list, so Traefik answers 503"});
         ++it;
       } else {
-        diagnostics.push_back(Diagnostic{Severity::Warning, "", "", resource, "",
+        diagnostics.push_back(Diagnostic{Severity::Warning, "", "", "", resource, "",
                                          "no routable server: dropped with its routers (empty_services=drop)"});
         emptied.emplace(resource, "no routable server (empty_services=drop)");
         it = services.erase(it);
@@ -621,13 +623,13 @@ void finalize(MergeResult& merged, const Options& options, std::vector<Diagnosti
         if (!c[k.services].count(name)) {
           const std::string target = resource_path(k.services, name);
           if (auto e = emptied.find(target); e != emptied.end()) {
-            drop = Diagnostic{Severity::Warning, "", "", resource, "",
+            drop = Diagnostic{Severity::Warning, "", "", "", resource, "",
                               "dropped: its service '" + name + "' has " + e->second};
           } else if (merged.conflicts.count(target)) {
-            drop = Diagnostic{Severity::Error, "", "", resource, "",
+            drop = Diagnostic{Severity::Error, "", "", "", resource, "",
                               "dropped: its service '" + name + "' was dropped (conflicting definitions)"};
           } else {
-            drop = Diagnostic{Severity::Error, "", "", resource, "",
+            drop = Diagnostic{Severity::Error, "", "", "", resource, "",
                               "dropped: its service '" + name +
                                   "' is not defined by any instance (a service of another provider is written " + name +
                                   "@file, " + name + "@docker, ...)"};
@@ -641,7 +643,7 @@ void finalize(MergeResult& merged, const Options& options, std::vector<Diagnosti
             const std::string name = local_name(mw.as_string());
             if (c[k.middlewares].count(name)) continue;
             const std::string target = resource_path(k.middlewares, name);
-            drop = Diagnostic{Severity::Error, "", "", resource, "",
+            drop = Diagnostic{Severity::Error, "", "", "", resource, "",
                               merged.conflicts.count(target)
                                   ? "dropped: its middleware '" + name + "' was dropped (conflicting definitions)"
                                   : "dropped: its middleware '" + name +

@@ -48,6 +48,7 @@ std::string to_string(const Diagnostic& d) {
   };
   add("node ", d.node);
   add("instance ", d.instance);
+  add("service ", d.service);
   add("", d.resource);
   add("label ", d.label);
   if (!where.empty()) {

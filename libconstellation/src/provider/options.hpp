@@ -92,6 +92,9 @@ struct Diagnostic {
   std::string node;
   /// Instance id on that node ("" when not about one instance).
   std::string instance;
+  /// The instance's compose service as "<project>/<service>" ("<service>" without a project; ""
+  /// when not about one instance).
+  std::string service;
   /// The resource concerned, e.g. "http.routers.web" ("" when not about one resource).
   std::string resource;
   /// The label key concerned ("" when not about one label).
@@ -103,8 +106,8 @@ struct Diagnostic {
   friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 
-/// "error: node edge-1, instance web-1, http.routers.web, label traefik.http.routers.web.rule:
-/// <message>" (the parts that are empty are left out).
+/// "error: node edge-1, instance web-1, service shop/web, http.routers.web, label
+/// traefik.http.routers.web.rule: <message>" (the parts that are empty are left out).
 std::string to_string(const Diagnostic& d);
 
 /// Sorts and removes duplicates, so the list is the same whatever order it was produced in.

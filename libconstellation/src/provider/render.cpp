@@ -82,6 +82,7 @@ std::string diagnostics_json(const std::vector<Diagnostic>& diagnostics) {
     w.key("severity").value(severity_name(d.severity));
     w.key("node").value(d.node);
     w.key("instance").value(d.instance);
+    w.key("service").value(d.service);
     w.key("resource").value(d.resource);
     w.key("label").value(d.label);
     w.key("message").value(d.message);
@@ -108,7 +109,7 @@ Result<RenderResult> render(const catalog::Snapshot& snapshot, const Options& op
   RenderResult out;
   Config config = builder.build(snapshot, out.diagnostics);
   if (!snapshot.complete) {
-    out.diagnostics.push_back(Diagnostic{Severity::Warning, "", "", "", "",
+    out.diagnostics.push_back(Diagnostic{Severity::Warning, "", "", "", "", "",
                                          "the state is not complete (a node without a full cluster view): the "
                                          "endpoint answers 503 for it instead of this configuration"});
     normalize(out.diagnostics);

@@ -40,7 +40,8 @@ std::uint64_t content_hash(std::string_view bytes);
 /// "\"<16 lower-case hex digits>\"": a strong ETag for a hash.
 std::string etag_of(std::uint64_t hash);
 
-/// Diagnostics as a JSON array of objects {severity, node, instance, resource, label, message}.
+/// Diagnostics as a JSON array of objects {severity, node, instance, service, resource, label,
+/// message}.
 std::string diagnostics_json(const std::vector<Diagnostic>& diagnostics);
 
 /// One rendered body.

@@ -41,14 +41,15 @@ provider::Options to_internal(const ProviderOptions& o) {
 }
 
 ProviderDiagnostic to_public(const provider::Diagnostic& d) {
-  return ProviderDiagnostic{d.severity == provider::Severity::Error, d.node, d.instance, d.resource, d.label, d.message};
+  return ProviderDiagnostic{d.severity == provider::Severity::Error, d.node, d.instance, d.service, d.resource, d.label,
+                            d.message};
 }
 
 }  // namespace
 
 std::string ProviderDiagnostic::to_string() const {
   return provider::to_string(provider::Diagnostic{error ? provider::Severity::Error : provider::Severity::Warning,
-                                                  node, instance, resource, label, message});
+                                                  node, instance, service, resource, label, message});
 }
 
 Result<TraefikConfig> render_traefik(std::string_view state_json, TraefikVersion version, TraefikFormat format,

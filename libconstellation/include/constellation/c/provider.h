@@ -55,7 +55,7 @@ CST_EXTERN(int) cst_provider_options_init(cst_provider_options *opts, unsigned i
  * `traefik_version` (CST_TRAEFIK_V2/V3) in `format` (CST_TRAEFIK_JSON/YAML). On success *out is
  * the configuration (NUL-terminated; *out_len its length if out_len is not NULL) and, when
  * `diagnostics_json` is not NULL, *diagnostics_json a JSON array of
- * {severity, node, instance, resource, label, message}; free both with cst_free(). Bad labels are
+ * {severity, node, instance, service, resource, label, message}; free both with cst_free(). Bad labels are
  * diagnostics, not failures. `opts` may be NULL for the defaults. Thread-safe.
  * CST_EINVAL: malformed state document (the message names the path) or invalid option.
  */
