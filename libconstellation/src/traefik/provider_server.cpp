@@ -65,9 +65,33 @@ bool etag_matches(std::string_view header, std::string_view etag) {
 constexpr std::array<int, 8> kCodes = {200, 304, 400, 401, 404, 405, 503, 0};
 
 /// Requests by status code, shared with the metrics collector (which may outlive the server).
+/// Striped by thread so that serving threads do not contend on one cache line.
 struct RequestCounts {
-  std::array<std::atomic<std::uint64_t>, kCodes.size()> total{};
+  static constexpr std::size_t kStripes = 8;
+  struct alignas(64) Stripe {
+    std::array<std::atomic<std::uint64_t>, kCodes.size()> n{};
+  };
+  std::array<Stripe, kStripes> stripes;
   std::array<std::uint64_t, kCodes.size()> reported{};
+
+  void add(std::size_t code_index) {
+    static std::atomic<std::size_t> next{0};
+    thread_local const std::size_t stripe = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+    stripes[stripe].n[code_index].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::uint64_t total(std::size_t code_index) const {
+    std::uint64_t sum = 0;
+    for (const auto& s : stripes) sum += s.n[code_index].load(std::memory_order_relaxed);
+    return sum;
+  }
+};
+
+/// What a serving thread holds on to: a thread-local handle on the current Served, so that the
+/// per-request reference count lives in a cache line only that thread touches.
+struct ThreadServed {
+  const void* owner = nullptr;
+  std::uint64_t version = 0;
+  std::shared_ptr<const std::shared_ptr<const Served>> handle;
 };
 
 }  // namespace
@@ -82,6 +106,8 @@ struct ProviderServer::Impl {
 
   mutable std::mutex served_mu;
   std::shared_ptr<const Served> served;
+  /// Bumped (under served_mu) whenever `served` changes; read without the lock by serving threads.
+  std::atomic<std::uint64_t> served_version{0};
 
   std::mutex mu;
   std::condition_variable wake;
@@ -103,12 +129,25 @@ struct ProviderServer::Impl {
   void count(int code) {
     std::size_t i = 0;
     while (i + 1 < kCodes.size() && kCodes[i] != code) ++i;
-    requests->total[i].fetch_add(1, std::memory_order_relaxed);
+    requests->add(i);
   }
 
   std::shared_ptr<const Served> load() const {
     std::lock_guard lk(served_mu);
     return served;
+  }
+
+  /// The current Served for a serving thread, refreshed only when it changed (one relaxed-cost
+  /// atomic load per request instead of a lock and a shared reference count).
+  const std::shared_ptr<const std::shared_ptr<const Served>>& thread_served() const {
+    thread_local ThreadServed tl;
+    const std::uint64_t v = served_version.load(std::memory_order_acquire);
+    if (tl.owner != this || tl.version != v || !tl.handle) {
+      tl.handle = std::make_shared<const std::shared_ptr<const Served>>(load());
+      tl.owner = this;
+      tl.version = v;
+    }
+    return tl.handle;
   }
 
   void handle(const io::http::StaticRequest& req, io::http::StaticResponse& resp);
@@ -134,13 +173,14 @@ void ProviderServer::Impl::handle(const io::http::StaticRequest& req, io::http::
   std::string_view path = req.path;
   if (!path.starts_with(kBase)) return fail(404, "not_found", "no such endpoint");
   std::string_view rest = path.substr(kBase.size());
-  auto current = load();
+  const auto& handle = thread_served();
+  const std::shared_ptr<const Served>& current = *handle;
   if (rest == "/diagnostics") {
     if (!current) return fail(503, "unavailable", "nothing rendered yet", "Retry-After: 1\r\n");
     resp.status = 200;
     resp.headers = "Content-Type: application/json\r\nCache-Control: no-store\r\n";
     resp.body = current->diagnostics_body;
-    resp.keep = current;
+    resp.keep = handle;
     count(200);
     return;
   }
@@ -180,7 +220,7 @@ void ProviderServer::Impl::handle(const io::http::StaticRequest& req, io::http::
   resp.status = 200;
   resp.headers = current->headers[vi(v)][fi(format)];
   resp.body = body->bytes;
-  resp.keep = current;
+  resp.keep = handle;
   count(200);
 }
 
@@ -217,6 +257,7 @@ void ProviderServer::Impl::publish_render(const std::shared_ptr<const provider::
   {
     std::lock_guard lk(served_mu);
     served = std::move(s);
+    served_version.fetch_add(1, std::memory_order_release);
   }
   if (metrics) {
     metrics->counter("constellation_traefik_renders_total", "Renders of the Traefik configuration").get().inc();
@@ -354,7 +395,7 @@ Result<std::unique_ptr<ProviderServer>> ProviderServer::start(provider::Options 
     auto& family = metrics->counter("constellation_traefik_requests_total", "Requests to the Traefik endpoint", {"code"});
     metrics->on_collect([counts = impl->requests, &family] {
       for (std::size_t i = 0; i < kCodes.size(); ++i) {
-        std::uint64_t n = counts->total[i].load(std::memory_order_relaxed);
+        std::uint64_t n = counts->total(i);
         std::uint64_t delta = n - counts->reported[i];
         counts->reported[i] = n;
         if (delta) family.labels({kCodes[i] ? std::to_string(kCodes[i]) : std::string("other")}).inc(static_cast<double>(delta));

@@ -100,7 +100,7 @@ ParseStatus parse_request(std::string_view data, const StaticServerOptions& o, P
     return ParseStatus::Bad;
   }
   StaticRequest& req = out.request;
-  req = StaticRequest{};
+  req.headers.clear();  // keeps its capacity: no allocation per request
   req.method = line.substr(0, sp1);
   req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
@@ -292,7 +292,7 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Str
   void process() {
     if (closed_) return;
     if (end_ == start_) return read_more();
-    Parsed parsed;
+    Parsed& parsed = parsed_;
     std::string_view data(buf_.data() + start_, end_ - start_);
     switch (parse_request(data, server_.options, parsed)) {
       case ParseStatus::Incomplete: return read_more();
@@ -302,11 +302,11 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Str
       case ParseStatus::Unsupported: return respond_error(501);
       case ParseStatus::Complete: break;
     }
-    response_ = StaticResponse{};
+    reset_response();
     try {
       server_.handler(parsed.request, response_);
     } catch (...) {
-      response_ = StaticResponse{};
+      reset_response();
       response_.status = 500;
       response_.headers = "Content-Type: text/plain\r\n";
       response_.owned_body = "internal error\n";
@@ -316,8 +316,18 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Str
     write(parsed.keep_alive, parsed.http10, head_only);
   }
 
+  /// Clears the response, keeping the capacity of its strings.
+  void reset_response() {
+    response_.status = 200;
+    response_.headers.clear();
+    response_.body = {};
+    response_.keep.reset();
+    response_.owned_body.clear();
+    response_.no_body = false;
+  }
+
   void respond_error(int status) {
-    response_ = StaticResponse{};
+    reset_response();
     response_.status = status;
     response_.headers = "Content-Type: text/plain\r\n";
     response_.owned_body = std::string(reason_phrase(status)) + "\n";
@@ -369,6 +379,7 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Str
   std::size_t end_ = 0;    // end of received bytes
   std::size_t consumed_ = 0;
   std::string head_;
+  Parsed parsed_;
   StaticResponse response_;
   bool keep_alive_ = true;
   bool closed_ = false;
