@@ -4,6 +4,8 @@
 #include <constellation/agent.hpp>
 #include <constellation/version.hpp>
 
+#include "traefik_cmd.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +24,7 @@ constexpr int kExitUsage = 2;    // bad command line
 void usage(std::FILE* out) {
   std::fputs(
       "usage: constellation-agent run [options]     run a node (the embedded default with no options)\n"
+      "       constellation-agent traefik render|serve --state FILE  the Traefik provider offline\n"
       "       constellation-agent version           print the version\n"
       "\n"
       "options for run (they override the configuration file and CONSTELLATION_* variables):\n"
@@ -125,6 +128,7 @@ int main(int argc, char** argv) {
   }
   std::string_view cmd = argv[1];
   if (cmd == "run") return run(argc - 2, argv + 2);
+  if (cmd == "traefik") return traefik_command(argc - 2, argv + 2);
   if (cmd == "version" || cmd == "--version") {
     std::printf("constellation-agent %s\n", std::string(constellation::version()).c_str());
     return kExitOk;

@@ -180,5 +180,6 @@ CST_EXTERN(const char *) cst_agent_node_id(const cst_agent *agent);
 #endif
 
 #include <constellation/c/dns.h>
+#include <constellation/c/provider.h>
 
 #endif /* CONSTELLATION_H */

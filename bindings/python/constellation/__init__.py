@@ -17,7 +17,7 @@ from .errors import (
     TimeoutError,
     UnavailableError,
 )
-from ._constellation import Agent, canonical_json, version, version_number
+from ._constellation import Agent, ProviderServer, canonical_json, render_traefik, version, version_number
 from ._constellation import DnsEngine, hostnames_from_rule, normalize_hostname
 
 __version__ = version()
@@ -34,12 +34,14 @@ __all__ = [
     "NotFoundError",
     "NotLeaderError",
     "PermissionDeniedError",
+    "ProviderServer",
     "TimeoutError",
     "UnavailableError",
     "__version__",
     "canonical_json",
     "hostnames_from_rule",
     "normalize_hostname",
+    "render_traefik",
     "version",
     "version_number",
 ]

@@ -25,5 +25,6 @@ inline void unwrap(Result<void> r) {
 void bind_json(py::module_& m);
 void bind_agent(py::module_& m);
 void bind_dns(py::module_& m);
+void bind_provider(py::module_& m);
 
 }  // namespace constellation::python

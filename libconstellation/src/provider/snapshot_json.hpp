@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The catalog snapshot as a JSON document: the state format of the offline `render` call and CLI,
+// of the golden tests, and of the public API (which cannot expose catalog types). Specified in
+// docs/traefik.md ("State file"):
+//
+//   {"generation": 7, "complete": true,
+//    "nodes": [{"id": "<32 hex>", "name": "edge-1", "status": "alive", "version": 3,
+//               "agent_version": "0.1.0", "roles": [...], "tags": [...],
+//               "addresses": {"backend": "10.0.0.1"},
+//               "instances": [{"id": "web-1", "service": "web", "project": "shop",
+//                              "runtime": "docker", "runtime_id": "...", "labels": {...},
+//                              "ports": [{"target": 80, "published": 8080, "protocol": "tcp",
+//                                         "host_ip": ""}],
+//                              "networks": ["backend"], "health": "passing",
+//                              "checks": [{"name": "http", "status": "passing", "output": ""}]}]}]}
+//
+// Only "nodes[].name" and "instances[].id" are required; a node without "id" gets one derived
+// from its name. Unknown keys are errors (a misspelt key must not silently change the state).
+#pragma once
+
+#include <constellation/result.hpp>
+
+#include "catalog/model.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace constellation::provider {
+
+/// Parses a state document. Errors (InvalidArgument): invalid JSON, a missing or mistyped field,
+/// an unknown key, a bad enum value, a duplicate node id or instance id — each naming its path,
+/// e.g. "nodes[1].instances[0].ports[0].published: expected integer, got string".
+Result<catalog::Snapshot> snapshot_from_json(std::string_view text);
+
+/// Writes a snapshot in the same format (keys in a fixed order, indented by `indent`).
+std::string snapshot_to_json(const catalog::Snapshot& snapshot, int indent = 2);
+
+/// The id a node without one in the state file gets: a hash of its name.
+core::NodeId node_id_from_name(std::string_view name);
+
+}  // namespace constellation::provider
