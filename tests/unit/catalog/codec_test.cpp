@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <iterator>
+
 using namespace constellation;
 using namespace constellation::catalog;
 using namespace constellation::catalog::testing;
@@ -109,4 +112,16 @@ TEST_CASE("huge counts are refused before anything is allocated") {
   auto r = decode(h.view());
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == Code::InvalidArgument);
+}
+
+TEST_CASE("the fuzz seeds are valid entries") {
+  for (const char* name : {"empty-node.bin", "two-instances.bin", "critical.bin"}) {
+    std::string path = std::string(CST_SOURCE_DIR) + "/tests/fuzz/corpus/catalog_entry/" + name;
+    std::ifstream in(path, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE_MESSAGE(!data.empty(), path);
+    auto r = decode(core::as_bytes(data));
+    REQUIRE_MESSAGE(r.has_value(), r.error().to_string());
+    CHECK(encode(*r) == core::Bytes(data.begin(), data.end()));
+  }
 }
