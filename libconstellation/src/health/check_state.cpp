@@ -19,6 +19,7 @@ void CheckState::restart(core::Instant now) {
   passes_ = fails_ = 0;
   settled_passing_ = false;
   ever_passed_ = false;
+  ever_settled_ = false;
   last_warn_ = false;
   fell_ = false;
   start_period_end_ = now + t_.start_period;
@@ -55,7 +56,7 @@ catalog::Health CheckState::derive() const {
     return (fails_ > 0 || last_warn_) ? catalog::Health::Warning : catalog::Health::Passing;
   }
   // Recovering after a fall: serving again but below the rise threshold.
-  if (ever_passed_ && passes_ > 0) return catalog::Health::Warning;
+  if (ever_settled_ && passes_ > 0) return catalog::Health::Warning;
   return catalog::Health::Critical;
 }
 
@@ -81,7 +82,8 @@ bool CheckState::record(Outcome outcome, std::string output, core::Instant now) 
     // Within the start period a single pass ends it, as compose marks a container started.
     if (!settled_passing_ && passes_ >= t_.rise) {
       settled_passing_ = true;
-      if (ever_passed_) add_penalty(now);
+      if (ever_settled_) add_penalty(now);
+      ever_settled_ = true;
     }
     ever_passed_ = true;
   }

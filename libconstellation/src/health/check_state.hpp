@@ -93,6 +93,9 @@ class CheckState {
   DampingOptions d_;
   bool settled_passing_ = false;
   bool ever_passed_ = false;
+  // Settled passing at least once since the last restart: later passes below `rise` are a
+  // recovery (Warning), not a start (Critical).
+  bool ever_settled_ = false;
   bool last_warn_ = false;
   bool fell_ = false;
   int passes_ = 0;
