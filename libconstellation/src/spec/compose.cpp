@@ -382,6 +382,7 @@ class ServiceReader {
       const auto& v = e.value;
       const std::string& k = e.key;
       if (k == "image") {
+        image_written_ = true;
         if (auto x = c_.string(v, m, f)) s_.image = *x;
       } else if (k == "command") {
         if (!v.IsNull()) {
@@ -484,7 +485,7 @@ class ServiceReader {
     if (!s_.network_mode.empty() && has_networks_) {
       c_.error(service_mark_, field_ + ".network_mode", "cannot be combined with networks");
     }
-    if (s_.runtime == Runtime::Docker && s_.image.empty()) {
+    if (s_.runtime == Runtime::Docker && s_.image.empty() && !image_written_) {
       c_.error(service_mark_, field_,
                "missing required field 'image' (the docker runtime runs images; Constellation does not build them — "
                "or set x-constellation.runtime: process with a command)");
@@ -1275,6 +1276,7 @@ class ServiceReader {
   ServiceSpec s_;
   YAML::Mark service_mark_;
   bool has_networks_ = false;
+  bool image_written_ = false;
   bool restart_on_unhealthy_default_ = true;
 };
 
