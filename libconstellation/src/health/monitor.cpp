@@ -114,22 +114,22 @@ void Monitor::exited(const std::string& instance, std::optional<int> exit_code, 
     c.in_flight = 0;
     ++c.gen;
   }
-  failure(*in, RestartReason::Exited, exit_code, now);
+  (void)failure(*in, RestartReason::Exited, exit_code, now);
 }
 
 void Monitor::start_failed(const std::string& instance, core::Instant now) {
   Inst* in = find(instance);
   if (!in || in->phase == Phase::Stopped || in->phase == Phase::BackingOff) return;
-  failure(*in, RestartReason::Exited, std::nullopt, now);
+  (void)failure(*in, RestartReason::Exited, std::nullopt, now);
 }
 
-void Monitor::failure(Inst& in, RestartReason reason, std::optional<int> exit_code, core::Instant now) {
+RestartDecision Monitor::failure(Inst& in, RestartReason reason, std::optional<int> exit_code, core::Instant now) {
   ++in.gen;
   if (in.maintenance) {
     // Maintenance: nothing is restarted automatically.
     in.phase = reason == RestartReason::Exited ? Phase::Stopped : in.phase;
     update_health(in);
-    return;
+    return {};
   }
   auto d = in.restarts.on_failure(reason, exit_code, now);
   if (d.restart) {
@@ -143,6 +143,7 @@ void Monitor::failure(Inst& in, RestartReason reason, std::optional<int> exit_co
     if (d.gave_up) events_.push_back(GaveUp{in.name, reason, in.restarts.attempts()});
   }
   update_health(in);
+  return d;
 }
 
 void Monitor::set_maintenance(const std::string& instance, bool on, core::Instant now) {
@@ -235,12 +236,15 @@ void Monitor::apply(Inst& in, std::uint32_t index, Outcome outcome, std::string 
   if (in.phase == Phase::Running) schedule_next(in, index, c.run_started, rng);
   update_health(in);
   if (fell && in.phase == Phase::Running && in.restarts.policy().on_unhealthy && !in.maintenance) {
-    for (auto& other : in.checks) {
-      if (other.in_flight) runs_.erase(other.in_flight);
-      other.in_flight = 0;
-      ++other.gen;
+    // Given up (limit reached), the instance keeps running and being checked: it is reported
+    // by its checks — critical while they fail — but no longer restarted.
+    if (failure(in, RestartReason::Unhealthy, std::nullopt, now).restart) {
+      for (auto& other : in.checks) {
+        if (other.in_flight) runs_.erase(other.in_flight);
+        other.in_flight = 0;
+        ++other.gen;
+      }
     }
-    failure(in, RestartReason::Unhealthy, std::nullopt, now);
   }
 }
 

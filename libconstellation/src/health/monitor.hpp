@@ -192,7 +192,7 @@ class Monitor {
   void schedule_checks(Inst& in, core::Instant now, core::Rng& rng);
   void schedule_next(Inst& in, std::uint32_t index, core::Instant from, core::Rng& rng);
   void apply(Inst& in, std::uint32_t index, Outcome outcome, std::string output, core::Instant now, core::Rng& rng);
-  void failure(Inst& in, RestartReason reason, std::optional<int> exit_code, core::Instant now);
+  RestartDecision failure(Inst& in, RestartReason reason, std::optional<int> exit_code, core::Instant now);
   void update_health(Inst& in);
   void arm_release(Inst& in, std::uint32_t index);
 

@@ -244,3 +244,17 @@ TEST_CASE("exits while restarting are the runtime's own stop, not failures") {
   CHECK(d.m.phase("a") == Phase::BackingOff);
   CHECK(d.m.restart_attempts("a") == 2);
 }
+
+TEST_CASE("after giving up on an unhealthy instance it keeps being checked and reported") {
+  Driver d;
+  auto cfg = one_check(1, 1);
+  cfg.restart.limit = 1;
+  d.m.add("a", cfg, d.now, d.rng);
+  d.run_until(at_ms(20'000), [](core::Instant, const RunCheck&) { return Outcome::Fail; });
+  CHECK(d.of<RestartNow>().size() == 1);
+  CHECK(d.of<GaveUp>().size() == 1);
+  CHECK(d.m.phase("a") == Phase::Running);
+  CHECK(d.m.health("a") == Health::Critical);
+  d.run_until(at_ms(25'000), [](core::Instant, const RunCheck&) { return Outcome::Pass; });
+  CHECK(d.m.health("a") == Health::Passing);
+}
