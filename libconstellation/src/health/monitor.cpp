@@ -200,7 +200,8 @@ std::vector<RunCheck> Monitor::poll(core::Instant now, core::Rng& rng) {
         auto& c = in.checks[t.check];
         auto before = c.state.status();
         if (c.state.tick(now)) {
-          events_.push_back(CheckChanged{in.name, c.config.name, before, c.state.status(), c.state.output()});
+          events_.push_back(
+              CheckChanged{in.name, c.config.name, before, c.state.status(), c.state.output(), c.state.failures()});
           update_health(in);
         }
         arm_release(in, t.check);
@@ -229,7 +230,8 @@ void Monitor::apply(Inst& in, std::uint32_t index, Outcome outcome, std::string 
   auto& c = in.checks[index];
   auto before = c.state.status();
   if (c.state.record(outcome, std::move(output), now)) {
-    events_.push_back(CheckChanged{in.name, c.config.name, before, c.state.status(), c.state.output()});
+    events_.push_back(
+        CheckChanged{in.name, c.config.name, before, c.state.status(), c.state.output(), c.state.failures()});
   }
   arm_release(in, index);
   bool fell = c.state.take_fell();

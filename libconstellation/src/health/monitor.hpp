@@ -67,6 +67,8 @@ struct CheckChanged {
   catalog::Health from = catalog::Health::Critical;
   catalog::Health to = catalog::Health::Critical;
   std::string output;
+  /// Consecutive counted failures at the time of the change (compare with the fall threshold).
+  int failures = 0;
 };
 
 /// An instance's health changed.

@@ -263,6 +263,7 @@ struct Host::Impl {
     f["from"] = health_word(e.from);
     f["to"] = health_word(e.to);
     f["output"] = e.output;
+    f["failures"] = e.failures;
     emit("check", e.instance, std::move(f));
     dirty = true;
   }
@@ -656,7 +657,10 @@ struct Host::Impl {
   // The instance exited on its own.
   void exited(const std::string& id, std::optional<int> code, int signal, bool requested) {
     auto it = instances.find(id);
-    if (it == instances.end()) return;
+    if (it == instances.end()) {
+      if (supervisor) supervisor->forget(id);
+      return;
+    }
     auto& in = it->second;
     if (requested || in.state == State::Stopping) {
       stopped(in, code);
@@ -682,15 +686,26 @@ struct Host::Impl {
       if (!p.running) continue;
       auto hash = p.labels.count(kLabelHash) ? p.labels.at(kLabelHash) : std::string();
       auto it = instances.find(p.id);
-      if (it == instances.end() || !it->second.desired || it->second.hash != hash ||
-          it->second.spec.runtime != spec::Runtime::Process) {
-        // Not wanted (any more) in this form: stop it; reconcile starts the right one.
+      if (it == instances.end() || !it->second.desired || it->second.spec.runtime != spec::Runtime::Process) {
+        // Not wanted any more: stop it (forgotten once it is gone).
         (void)supervisor->stop(p.id, false);
-        emit("stopped", p.id, Value::object());
+        Value f = Value::object();
+        f["runtime_id"] = std::to_string(p.pid);
+        emit("stopping-unwanted", p.id, std::move(f));
         continue;
       }
       auto& in = it->second;
       in.runtime_id = std::to_string(p.pid);
+      if (it->second.hash != hash) {
+        // Running an older spec: replace it — stop, then start the current one when it is gone.
+        in.state = State::Stopping;
+        in.start_after_stop = true;
+        Value f = Value::object();
+        f["runtime_id"] = in.runtime_id;
+        emit("replaced", in.id, std::move(f));
+        if (!supervisor->stop(p.id, false)) stopped(in, std::nullopt);
+        continue;
+      }
       running(in, true);
     }
   }
