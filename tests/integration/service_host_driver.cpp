@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs a ServiceHost (public API only) for the integration tests and prints every event as a
-// JSON line on stdout. SIGUSR1 prints the status; SIGTERM/SIGINT stop the host and exit.
+// JSON line on stdout. SIGUSR1 prints the status, SIGHUP reloads the directory, SIGTERM/SIGINT
+// stop the host and exit.
 //   service_host_driver --services DIR --data DIR --node NAME [--keep-running] [--seed N]
 //                       [--docker-socket PATH]
 #include <constellation/services.hpp>
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGUSR1);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   auto host = constellation::ServiceHost::open(o);
@@ -80,6 +82,11 @@ int main(int argc, char** argv) {
     sigwait(&sigs, &sig);
     if (sig == SIGUSR1) {
       line("{\"status\":" + (*host)->status_json() + "}");
+      continue;
+    }
+    if (sig == SIGHUP) {
+      auto r = (*host)->reload();
+      line(std::string("{\"reloaded\":") + (r && r->ok() ? "true" : "false") + "}");
       continue;
     }
     break;

@@ -301,6 +301,30 @@ def test_restarted_host_adopts_running_instances_and_replaces_changed_ones(clust
     assert not alive(web_pid) and not alive(new_sleep)
 
 
+def test_a_broken_directory_never_stops_running_instances(cluster, tmp_path):
+    services = tmp_path / "svc"
+    good = "services:\n  sleeper:\n    command: sh -c 'exec sleep 300'\n"
+    write(services / "compose.yaml", good)
+    first = cluster(services, "--keep-running")
+    pid = int(first.wait_for(lambda e: e.get("event") == "started", 30, "started")["fields"]["runtime_id"])
+    first.stop(signal.SIGKILL)
+
+    write(services / "compose.yaml", good + "    ports: ['80:http']\n")
+    second = cluster(services)
+    time.sleep(1)  # give a (wrong) reconcile the chance to act
+    assert alive(pid)
+    assert [e for e in second.events if e.get("event")] == []
+    # Fixed and reloaded: the running instance is adopted, not restarted.
+    write(services / "compose.yaml", good)
+    second.proc.send_signal(signal.SIGHUP)
+    second.wait_for(lambda e: e.get("reloaded") is True, 30, "reloaded")
+    adopted = second.wait_for(lambda e: e.get("event") == "adopted", 30, "adopted")
+    assert int(adopted["fields"]["runtime_id"]) == pid
+    assert second.of("started") == []
+    assert second.stop() == 0
+    assert not alive(pid)
+
+
 def test_validate_command_reports_errors_with_locations(tmp_path):
     agent = require_env("CST_AGENT")
     write(tmp_path / "bad" / "compose.yaml", """

@@ -161,6 +161,8 @@ struct Host::Impl {
   std::atomic<bool> docker_events_stop{false};
   bool docker_up = false;
   bool containers_adopted = false;  // control thread
+  bool containers_adoption_requested = false;
+  bool processes_adopted = false;
 
   // Control thread.
   std::thread thread;
@@ -348,9 +350,9 @@ struct Host::Impl {
     return true;
   }
 
-  void reconcile_desired_only() { reconcile(/*start_pending=*/false); }
-
   void reconcile(bool start_pending = true) {
+    // Without a valid service set nothing is touched — not even adopted instances: a typo in a
+    // compose file must not stop what runs.
     if (!have_set) return;
     auto nodes = candidates();
     std::set<std::string> wanted;
@@ -420,6 +422,15 @@ struct Host::Impl {
       }
     }
     if (!start_pending) return;
+    // Take over what runs before starting anything, once there is a set to match it against.
+    if (!processes_adopted) {
+      processes_adopted = true;
+      adopt_processes();
+    }
+    if (docker_up && !containers_adoption_requested) {
+      containers_adoption_requested = true;
+      docker_worker->post([this] { adopt_containers(); });
+    }
     for (auto& [id, in] : instances) {
       // Containers wait until the engine's running ones have been adopted: never a duplicate.
       if (in.spec.runtime == spec::Runtime::Docker && docker_up && !containers_adopted) continue;
@@ -896,13 +907,7 @@ Result<void> Host::start() {
     if (d->docker_up) d->watch_docker_events();
   }
   d->thread = std::thread([d] {
-    // First the desired instances, then adopt what runs, then start the rest.
-    d->next_reconcile = core::Instant::max();
-    d->reconcile_desired_only();
-    d->adopt_processes();
-    if (d->docker_up) {
-      d->docker_worker->post([d] { d->adopt_containers(); });
-    }
+    // The first reconcile builds the desired instances, adopts what runs, then starts the rest.
     d->next_reconcile = d->now();
     d->run();
   });

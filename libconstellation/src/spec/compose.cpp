@@ -3,11 +3,6 @@
 
 #include "catalog/addresses.hpp"
 
-// yaml-cpp 0.7's node accessors trip g++ 12's -Wdangling-pointer after inlining (a false
-// positive inside the library's header).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-#endif
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -90,14 +85,15 @@ class Ctx {
     std::map<std::string, int> seen_line;
     for (auto it = n.begin(); it != n.end(); ++it) {
       spend();
-      const YAML::Node& k = it->first;
+      // Copies: yaml-cpp's iterator yields a temporary proxy, a reference into it would dangle.
+      const YAML::Node k = it->first;
       if (!k.IsScalar()) {
         error(k.Mark(), field, std::string("mapping keys must be strings, got ") + type_word(k));
         continue;
       }
       std::string key = k.Scalar();
       if (key == "<<" && k.Tag() == "?") {
-        const YAML::Node& v = it->second;
+        const YAML::Node v = it->second;
         std::vector<YAML::Node> sources;
         if (v.IsSequence()) {
           for (auto s = v.begin(); s != v.end(); ++s) sources.push_back(*s);

@@ -2,6 +2,7 @@
 // Real probes: HTTP status and body matching against a local server, TCP connects, commands
 // with exit codes and timeouts, and the parallel runner.
 #include "io/http/server.hpp"
+#include "io/probe/host.hpp"
 #include "io/probe/probe.hpp"
 
 #include <doctest/doctest.h>
@@ -173,4 +174,16 @@ TEST_CASE("container probes go through the hook") {
   });
   CHECK(r.outcome == Outcome::Pass);
   CHECK(r.output == "container abc healthy");
+}
+
+TEST_CASE("host facts: interfaces include loopback, and addresses resolve for every node") {
+  auto ifs = probe::interface_addresses();
+  bool loopback = false;
+  for (const auto& a : ifs) loopback |= a.loopback && a.address == "127.0.0.1";
+  CHECK(loopback);
+  auto addrs = probe::node_addresses({{"storage", "192.0.2.7"}});
+  REQUIRE(addrs);
+  CHECK(addrs->at("storage") == "192.0.2.7");
+  CHECK(addrs->count("backend") == 1);
+  CHECK_FALSE(probe::node_addresses({{"backend", "iface:no-such-interface0"}}));
 }

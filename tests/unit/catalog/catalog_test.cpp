@@ -57,7 +57,7 @@ TEST_CASE("equal versions with different contents resolve the same way in either
 
 TEST_CASE("merge is commutative, associative and idempotent over random histories") {
   core::Rng rng(42);
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < 80; ++round) {
     std::vector<NodeEntry> offers;
     int n = 1 + static_cast<int>(rng.below(20));
     for (int i = 0; i < n; ++i) {
