@@ -25,22 +25,27 @@ void Catalog::touch(const core::NodeId& id) {
   dirty_ = true;
 }
 
-MergeOutcome Catalog::merge(NodeEntry entry) {
+template <class E>
+MergeOutcome Catalog::merge_impl(E&& entry) {
   if (!validate(entry)) return MergeOutcome::Rejected;
   auto it = nodes_.find(entry.node.id);
   if (it == nodes_.end()) {
     auto id = entry.node.id;
-    nodes_.emplace(id, NodeView{std::move(entry), NodeStatus::Alive});
+    nodes_.emplace(id, NodeView{std::forward<E>(entry), NodeStatus::Alive});
     touch(id);
     return MergeOutcome::Applied;
   }
   auto& held = it->second.entry;
+  if (held.version > entry.version) return MergeOutcome::Stale;
   if (held == entry) return MergeOutcome::Duplicate;
   if (&winner(held, entry) == &held) return MergeOutcome::Stale;
-  held = std::move(entry);
+  held = std::forward<E>(entry);
   touch(it->first);
   return MergeOutcome::Applied;
 }
+
+MergeOutcome Catalog::merge(NodeEntry&& entry) { return merge_impl(std::move(entry)); }
+MergeOutcome Catalog::merge(const NodeEntry& entry) { return merge_impl(entry); }
 
 bool Catalog::set_status(const core::NodeId& id, NodeStatus status) {
   auto it = nodes_.find(id);

@@ -64,7 +64,9 @@ class Catalog {
   Catalog();
 
   /// Offers an entry (local or from a peer). Status of a node seen for the first time is Alive.
-  MergeOutcome merge(NodeEntry entry);
+  /// The const& form copies the entry only when it is applied.
+  MergeOutcome merge(NodeEntry&& entry);
+  MergeOutcome merge(const NodeEntry& entry);
 
   /// Sets gossip's verdict on a node. A node the catalog has no entry for is ignored (returns
   /// false); so is a status equal to the held one.
@@ -103,6 +105,8 @@ class Catalog {
 
  private:
   void touch(const core::NodeId& id);
+  template <class E>
+  MergeOutcome merge_impl(E&& entry);
 
   std::map<core::NodeId, NodeView> nodes_;
   bool complete_ = false;

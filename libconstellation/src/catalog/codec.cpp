@@ -29,18 +29,20 @@ Error invalid(std::string field, std::string_view what) {
   return Error(Code::InvalidArgument, field + ": " + std::string(what));
 }
 
-Result<void> check_len(const std::string& field, std::string_view s, std::size_t max) {
+// Field names are only built when a check fails: validate() runs on every merge and encode.
+template <class Name>
+Result<void> check_len(Name&& field, std::string_view s, std::size_t max) {
   if (s.size() > max) {
-    return invalid(field, "is " + std::to_string(s.size()) + " bytes, more than " + std::to_string(max));
+    return invalid(std::string(field()), "is " + std::to_string(s.size()) + " bytes, more than " + std::to_string(max));
   }
   return ok();
 }
 
-Result<void> check_list(const std::string& field, const std::vector<std::string>& v, std::size_t max_items,
-                        std::size_t max_len) {
-  if (v.size() > max_items) return invalid(field, "has more than " + std::to_string(max_items) + " items");
+template <class Name>
+Result<void> check_list(Name&& field, const std::vector<std::string>& v, std::size_t max_items, std::size_t max_len) {
+  if (v.size() > max_items) return invalid(std::string(field()), "has more than " + std::to_string(max_items) + " items");
   for (std::size_t i = 0; i < v.size(); ++i) {
-    CST_TRY(check_len(field + "[" + std::to_string(i) + "]", v[i], max_len));
+    CST_TRY(check_len([&] { return std::string(field()) + "[" + std::to_string(i) + "]"; }, v[i], max_len));
   }
   return ok();
 }
@@ -108,51 +110,54 @@ class Decoder {
 
 Result<void> validate(const NodeEntry& e) {
   const auto& n = e.node;
+  auto name = [](const char* f) { return [f] { return std::string(f); }; };
   if (n.id.is_zero()) return invalid("node.id", "is zero");
   if (n.name.empty()) return invalid("node.name", "is empty");
-  CST_TRY(check_len("node.name", n.name, Limits::kMaxName));
-  CST_TRY(check_list("node.roles", n.roles, Limits::kMaxListItems, Limits::kMaxShort));
-  CST_TRY(check_list("node.tags", n.tags, Limits::kMaxListItems, Limits::kMaxShort));
-  CST_TRY(check_len("node.version", n.version, Limits::kMaxShort));
+  CST_TRY(check_len(name("node.name"), n.name, Limits::kMaxName));
+  CST_TRY(check_list(name("node.roles"), n.roles, Limits::kMaxListItems, Limits::kMaxShort));
+  CST_TRY(check_list(name("node.tags"), n.tags, Limits::kMaxListItems, Limits::kMaxShort));
+  CST_TRY(check_len(name("node.version"), n.version, Limits::kMaxShort));
   if (n.addresses.size() > Limits::kMaxListItems) return invalid("node.addresses", "has too many networks");
   for (const auto& [net, addr] : n.addresses) {
-    CST_TRY(check_len("node.addresses", net, Limits::kMaxShort));
-    CST_TRY(check_len("node.addresses." + net, addr, Limits::kMaxShort));
+    CST_TRY(check_len(name("node.addresses"), net, Limits::kMaxShort));
+    CST_TRY(check_len([&] { return "node.addresses." + net; }, addr, Limits::kMaxShort));
   }
   if (e.instances.size() > Limits::kMaxInstances) return invalid("instances", "too many instances");
   for (std::size_t i = 0; i < e.instances.size(); ++i) {
     const auto& in = e.instances[i];
-    const std::string where = "instances[" + std::to_string(i) + "]";
-    if (in.id.empty()) return invalid(where + ".id", "is empty");
+    auto where = [i](const char* field) {
+      return [i, field] { return "instances[" + std::to_string(i) + "]" + field; };
+    };
+    if (in.id.empty()) return invalid(where(".id")(), "is empty");
     if (i > 0 && !(e.instances[i - 1].id < in.id)) {
-      return invalid(where + ".id", "'" + in.id + "' is not after '" + e.instances[i - 1].id + "' (sorted, unique)");
+      return invalid(where(".id")(), "'" + in.id + "' is not after '" + e.instances[i - 1].id + "' (sorted, unique)");
     }
-    CST_TRY(check_len(where + ".id", in.id, Limits::kMaxName));
-    CST_TRY(check_len(where + ".service", in.service, Limits::kMaxName));
-    CST_TRY(check_len(where + ".project", in.project, Limits::kMaxName));
-    CST_TRY(check_len(where + ".runtime", in.runtime, Limits::kMaxShort));
-    CST_TRY(check_len(where + ".runtime_id", in.runtime_id, Limits::kMaxName));
-    if (in.labels.size() > Limits::kMaxLabels) return invalid(where + ".labels", "too many labels");
+    CST_TRY(check_len(where(".id"), in.id, Limits::kMaxName));
+    CST_TRY(check_len(where(".service"), in.service, Limits::kMaxName));
+    CST_TRY(check_len(where(".project"), in.project, Limits::kMaxName));
+    CST_TRY(check_len(where(".runtime"), in.runtime, Limits::kMaxShort));
+    CST_TRY(check_len(where(".runtime_id"), in.runtime_id, Limits::kMaxName));
+    if (in.labels.size() > Limits::kMaxLabels) return invalid(where(".labels")(), "too many labels");
     for (const auto& [k, v] : in.labels) {
-      CST_TRY(check_len(where + ".labels", k, Limits::kMaxLabelKey));
-      CST_TRY(check_len(where + ".labels." + k, v, Limits::kMaxLabelValue));
+      CST_TRY(check_len(where(".labels"), k, Limits::kMaxLabelKey));
+      CST_TRY(check_len([&] { return where(".labels.")() + k; }, v, Limits::kMaxLabelValue));
     }
-    if (in.ports.size() > Limits::kMaxPorts) return invalid(where + ".ports", "too many ports");
+    if (in.ports.size() > Limits::kMaxPorts) return invalid(where(".ports")(), "too many ports");
     for (const auto& p : in.ports) {
-      if (p.target == 0) return invalid(where + ".ports", "target port 0");
-      if (!valid_protocol(p.protocol)) return invalid(where + ".ports", "protocol '" + p.protocol + "'");
-      CST_TRY(check_len(where + ".ports.host_ip", p.host_ip, Limits::kMaxShort));
+      if (p.target == 0) return invalid(where(".ports")(), "target port 0");
+      if (!valid_protocol(p.protocol)) return invalid(where(".ports")(), "protocol '" + p.protocol + "'");
+      CST_TRY(check_len(where(".ports.host_ip"), p.host_ip, Limits::kMaxShort));
     }
-    CST_TRY(check_list(where + ".networks", in.networks, Limits::kMaxListItems, Limits::kMaxShort));
+    CST_TRY(check_list(where(".networks"), in.networks, Limits::kMaxListItems, Limits::kMaxShort));
     if (static_cast<unsigned>(in.health) > static_cast<unsigned>(Health::Maintenance)) {
-      return invalid(where + ".health", "unknown value");
+      return invalid(where(".health")(), "unknown value");
     }
-    if (in.checks.size() > Limits::kMaxListItems) return invalid(where + ".checks", "too many checks");
+    if (in.checks.size() > Limits::kMaxListItems) return invalid(where(".checks")(), "too many checks");
     for (const auto& c : in.checks) {
-      CST_TRY(check_len(where + ".checks.name", c.name, Limits::kMaxName));
-      CST_TRY(check_len(where + ".checks.output", c.output, Limits::kMaxCheckOutput));
+      CST_TRY(check_len(where(".checks.name"), c.name, Limits::kMaxName));
+      CST_TRY(check_len(where(".checks.output"), c.output, Limits::kMaxCheckOutput));
       if (static_cast<unsigned>(c.status) > static_cast<unsigned>(Health::Maintenance)) {
-        return invalid(where + ".checks.status", "unknown value");
+        return invalid(where(".checks.status")(), "unknown value");
       }
     }
   }
