@@ -118,7 +118,9 @@ Result<void> validate(const NodeEntry& e) {
   CST_TRY(check_list(name("node.tags"), n.tags, Limits::kMaxListItems, Limits::kMaxShort));
   CST_TRY(check_len(name("node.version"), n.version, Limits::kMaxShort));
   if (n.addresses.size() > Limits::kMaxListItems) return invalid("node.addresses", "has too many networks");
-  for (const auto& [net, addr] : n.addresses) {
+  for (const auto& address : n.addresses) {
+    const auto& net = address.first;
+    const auto& addr = address.second;
     CST_TRY(check_len(name("node.addresses"), net, Limits::kMaxShort));
     CST_TRY(check_len([&] { return "node.addresses." + net; }, addr, Limits::kMaxShort));
   }
@@ -138,7 +140,10 @@ Result<void> validate(const NodeEntry& e) {
     CST_TRY(check_len(where(".runtime"), in.runtime, Limits::kMaxShort));
     CST_TRY(check_len(where(".runtime_id"), in.runtime_id, Limits::kMaxName));
     if (in.labels.size() > Limits::kMaxLabels) return invalid(where(".labels")(), "too many labels");
-    for (const auto& [k, v] : in.labels) {
+    for (const auto& label : in.labels) {
+      // Named, not structured, bindings: clang 14 cannot capture structured bindings.
+      const auto& k = label.first;
+      const auto& v = label.second;
       CST_TRY(check_len(where(".labels"), k, Limits::kMaxLabelKey));
       CST_TRY(check_len([&] { return where(".labels.")() + k; }, v, Limits::kMaxLabelValue));
     }
