@@ -213,7 +213,7 @@ def test_failing_health_endpoint_goes_critical_at_fall_and_is_restarted(cluster,
                   restarted in host.events, 30, "web-1 passing again")
     status = host.status()
     (web,) = [i for i in status["instances"] if i["id"] == "web-1"]
-    assert web["runtime_id"] == str(new_pid) and web["restarts"] == 1 and web["health"] == "passing"
+    assert web["runtime_id"] == str(new_pid) and web["restarts"] == 1 and web["health"] == "passing", "\n".join(json.dumps(e) for e in host.events)
     assert instance_pids("web-1") == [new_pid]
     assert host.stop() == 0
     assert not alive(new_pid)

@@ -181,6 +181,7 @@ struct Host::Impl {
   bool dirty = true;
   core::Instant next_reconcile;
   std::vector<std::function<void(const HostEvent&)>> subscribers;
+  std::vector<HostEvent> pending_events;
 
   // Published copies for other threads.
   mutable std::mutex pub_mu;
@@ -198,11 +199,23 @@ struct Host::Impl {
     cv.notify_one();
   }
 
+  // Events are delivered after the state they describe is published (flush()), so a subscriber
+  // that reacts by reading instances() or snapshot() never sees an older state.
   void emit(std::string kind, const std::string& instance, Value fields = Value::object()) {
-    HostEvent e{std::move(kind), instance, std::move(fields)};
-    for (const auto& fn : subscribers) fn(e);
-    if (opt.log.enabled(core::log::Level::Info)) {
-      opt.log.info("service " + e.kind, {{"instance", e.instance}, {"fields", e.fields}});
+    pending_events.push_back(HostEvent{std::move(kind), instance, std::move(fields)});
+  }
+
+  void flush() {
+    if (dirty) publish();
+    while (!pending_events.empty()) {
+      std::vector<HostEvent> batch;
+      batch.swap(pending_events);
+      for (const auto& e : batch) {
+        for (const auto& fn : subscribers) fn(e);
+        if (opt.log.enabled(core::log::Level::Info)) {
+          opt.log.info("service " + e.kind, {{"instance", e.instance}, {"fields", e.fields}});
+        }
+      }
     }
   }
 
@@ -216,9 +229,15 @@ struct Host::Impl {
         tasks.pop_front();
         lock.unlock();
         fn();
+        handle_monitor_events();
+        flush();
         lock.lock();
       }
-      if (stopping) break;
+      if (stopping) {
+        lock.unlock();
+        flush();
+        return;
+      }
       lock.unlock();
       tick();
       lock.lock();
@@ -250,7 +269,7 @@ struct Host::Impl {
       next_reconcile = t + opt.reconcile_interval;
     }
     handle_monitor_events();
-    if (dirty) publish();
+    flush();
   }
 
   void handle_monitor_events() {
