@@ -2,6 +2,7 @@
 // constellation-agent: runs a Constellation node. With no flags it runs the embedded default —
 // one node, data in ./constellation-data, everything on loopback.
 #include <constellation/agent.hpp>
+#include <constellation/services.hpp>
 #include <constellation/version.hpp>
 
 #include "traefik_cmd.hpp"
@@ -25,6 +26,8 @@ void usage(std::FILE* out) {
   std::fputs(
       "usage: constellation-agent run [options]     run a node (the embedded default with no options)\n"
       "       constellation-agent traefik render|serve --state FILE  the Traefik provider offline\n"
+      "       constellation-agent validate DIR [--json] [--no-env]\n"
+      "                                             check the compose files in DIR\n"
       "       constellation-agent version           print the version\n"
       "\n"
       "options for run (they override the configuration file and CONSTELLATION_* variables):\n"
@@ -119,6 +122,44 @@ int run(int argc, char** argv) {
   return kExitOk;
 }
 
+// `validate DIR`: prints every finding as file:line:column and exits 1 if any is an error.
+int validate(int argc, char** argv) {
+  const char* dir = nullptr;
+  bool json = false;
+  constellation::ServiceValidationOptions options;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--json") json = true;
+    else if (a == "--no-env") options.use_process_environment = false;
+    else if (!a.empty() && a[0] != '-' && !dir) dir = argv[i];
+    else {
+      std::fprintf(stderr, "constellation-agent validate: unexpected argument '%s'\n", argv[i]);
+      return kExitUsage;
+    }
+  }
+  if (!dir) {
+    std::fprintf(stderr, "usage: constellation-agent validate DIR [--json] [--no-env]\n");
+    return kExitUsage;
+  }
+  auto r = constellation::validate_services(dir, options);
+  if (!r) {
+    std::fprintf(stderr, "constellation-agent: %s\n", r.error().to_string().c_str());
+    return kExitFailure;
+  }
+  if (json) {
+    std::fputs(r->json.c_str(), stdout);
+  } else {
+    int errors = 0, warnings = 0;
+    for (const auto& d : r->diagnostics) {
+      std::fprintf(stderr, "%s\n", d.to_string().c_str());
+      (d.error ? errors : warnings)++;
+    }
+    std::printf("%s: %d file(s), %zu service(s), %d error(s), %d warning(s)\n", dir, r->files, r->services.size(),
+                errors, warnings);
+  }
+  return r->ok() ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -129,6 +170,7 @@ int main(int argc, char** argv) {
   std::string_view cmd = argv[1];
   if (cmd == "run") return run(argc - 2, argv + 2);
   if (cmd == "traefik") return traefik_command(argc - 2, argv + 2);
+  if (cmd == "validate") return validate(argc - 2, argv + 2);
   if (cmd == "version" || cmd == "--version") {
     std::printf("constellation-agent %s\n", std::string(constellation::version()).c_str());
     return kExitOk;

@@ -181,5 +181,6 @@ CST_EXTERN(const char *) cst_agent_node_id(const cst_agent *agent);
 
 #include <constellation/c/dns.h>
 #include <constellation/c/provider.h>
+#include <constellation/c/services.h>
 
 #endif /* CONSTELLATION_H */

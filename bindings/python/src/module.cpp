@@ -15,4 +15,5 @@ PYBIND11_MODULE(_constellation, m) {
   constellation::python::bind_agent(m);
   constellation::python::bind_dns(m);
   constellation::python::bind_provider(m);
+  constellation::python::bind_services(m);
 }

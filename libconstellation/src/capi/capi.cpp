@@ -2,6 +2,9 @@
 // The C API: every function is noexcept with a catch-all, returns a cst_error_code and records
 // the error for cst_error_last() on this thread.
 #include <constellation.h>
+
+#include "capi/capi_internal.hpp"
+
 #include <constellation/agent.hpp>
 #include <constellation/json.hpp>
 #include <constellation/version.hpp>
