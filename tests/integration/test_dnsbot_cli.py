@@ -80,4 +80,4 @@ def test_usage_and_config_errors(dnsbot_bin, tmp_path):
     cfg.write_text(json.dumps(CONFIG))
     snap.write_text('{"nodes": [{"id": "nothex"}]}')
     r = run(dnsbot_bin, "plan", "--config", str(cfg), "--snapshot", str(snap))
-    assert r.returncode == 1 and "snapshot.nodes[0].id" in r.stderr
+    assert r.returncode == 1 and "nodes[0].id" in r.stderr

@@ -7,7 +7,7 @@
 #include "core/metrics.hpp"
 #include "io/http/server.hpp"
 #include "io/os/os.hpp"
-#include "provider/snapshot_json.hpp"
+#include "catalog/snapshot_json.hpp"
 #include "traefik/provider_server.hpp"
 
 #include <filesystem>
@@ -24,7 +24,7 @@ std::shared_ptr<const catalog::Snapshot> make(bool complete, catalog::Health hea
   s.complete = complete;
   catalog::NodeView v;
   v.entry.node.name = "n1";
-  v.entry.node.id = provider::node_id_from_name("n1");
+  v.entry.node.id = catalog::node_id_from_name("n1");
   v.entry.node.addresses["backend"] = "10.0.0.1";
   v.entry.version = version;
   catalog::Instance i;

@@ -3,7 +3,7 @@
 #include <constellation/provider.hpp>
 
 #include "provider/render.hpp"
-#include "provider/snapshot_json.hpp"
+#include "catalog/snapshot_json.hpp"
 #include "traefik/provider_server.hpp"
 
 namespace constellation {
@@ -56,7 +56,7 @@ Result<TraefikConfig> render_traefik(std::string_view state_json, TraefikVersion
                                      const ProviderOptions& options) {
   try {
     CST_TRY(check_enums(version, format, ""));
-    CST_TRY_ASSIGN(auto snapshot, provider::snapshot_from_json(state_json));
+    CST_TRY_ASSIGN(auto snapshot, catalog::snapshot_from_json(state_json));
     CST_TRY_ASSIGN(auto r, provider::render(snapshot, to_internal(options), to_internal(version), to_internal(format)));
     TraefikConfig out;
     out.body = std::move(r.body);
@@ -111,7 +111,7 @@ Result<std::unique_ptr<ProviderServer>> ProviderServer::start(ProviderOptions op
 }
 
 Result<void> ProviderServer::update(std::string_view state_json) {
-  CST_TRY_ASSIGN(auto snapshot, provider::snapshot_from_json(state_json));
+  CST_TRY_ASSIGN(auto snapshot, catalog::snapshot_from_json(state_json));
   impl_->server->publish(std::make_shared<const catalog::Snapshot>(std::move(snapshot)));
   return ok();
 }

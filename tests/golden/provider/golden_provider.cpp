@@ -11,7 +11,7 @@
 // --rewrite writes the outputs instead of comparing them (review the diff before committing).
 #include "core/json.hpp"
 #include "provider/render.hpp"
-#include "provider/snapshot_json.hpp"
+#include "catalog/snapshot_json.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -24,6 +24,7 @@
 namespace fs = std::filesystem;
 using namespace constellation;
 using namespace constellation::provider;
+using catalog::snapshot_from_json;
 
 namespace {
 

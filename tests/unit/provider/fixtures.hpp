@@ -3,7 +3,7 @@
 #pragma once
 
 #include "catalog/model.hpp"
-#include "provider/snapshot_json.hpp"
+#include "catalog/snapshot_json.hpp"
 
 #include <initializer_list>
 #include <map>
@@ -11,6 +11,8 @@
 #include <utility>
 
 namespace constellation::provider::test {
+
+using catalog::node_id_from_name;
 
 inline catalog::Instance instance(std::string id, std::string service, std::map<std::string, std::string> labels,
                                   std::uint16_t target = 80, std::uint16_t published = 8080,

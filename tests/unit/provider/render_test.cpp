@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "provider/build.hpp"
 #include "provider/render.hpp"
-#include "provider/snapshot_json.hpp"
+#include "catalog/snapshot_json.hpp"
 #include "provider/yaml.hpp"
 
 #include "fixtures.hpp"
@@ -10,6 +10,9 @@
 
 using namespace constellation;
 using namespace constellation::provider;
+using catalog::node_id_from_name;
+using catalog::snapshot_from_json;
+using catalog::snapshot_to_json;
 using namespace constellation::provider::test;
 using core::json::Value;
 using namespace std::chrono_literals;

@@ -7,7 +7,7 @@
 #include "dns/name.hpp"
 #include "dns/reconciler.hpp"
 #include "dns/rule.hpp"
-#include "dns/snapshot_json.hpp"
+#include "catalog/snapshot_json.hpp"
 #include "io/dns/provider.hpp"
 
 #include <map>
@@ -100,7 +100,9 @@ Result<std::unique_ptr<Engine>> Engine::open(std::string_view config_json) {
 
 Result<RunReport> Engine::run(std::string_view snapshot_json, const RunOptions& options) {
   std::lock_guard lock(impl_->mu);
-  CST_TRY_ASSIGN(catalog::Snapshot snap, parse_snapshot(snapshot_json));
+  // Lenient: the agent's snapshot may carry fields newer than this reader.
+  CST_TRY_ASSIGN(catalog::Snapshot snap,
+                 catalog::snapshot_from_json(snapshot_json, {.reject_unknown_keys = false}).with_context("snapshot"));
   const core::Clock& clock = core::SystemClock::instance();
   DnsConfig cfg = impl_->config;
   cfg.safety.holder_settle = options.settle;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "provider/snapshot_json.hpp"
+#include "catalog/snapshot_json.hpp"
 
 #include "core/json.hpp"
 
@@ -8,14 +8,16 @@
 #include <initializer_list>
 #include <set>
 
-namespace constellation::provider {
+namespace constellation::catalog {
 
 namespace {
 
 namespace json = core::json;
 using json::Value;
 
-Result<void> check_keys(const Value& obj, std::initializer_list<std::string_view> allowed, const std::string& where) {
+Result<void> check_keys(bool strict, const Value& obj, std::initializer_list<std::string_view> allowed,
+                        const std::string& where) {
+  if (!strict) return ok();
   for (const auto& [k, _] : obj.as_object()) {
     bool known = false;
     for (auto a : allowed) known = known || k == a;
@@ -90,9 +92,9 @@ Result<std::uint16_t> port_field(const Value& obj, std::string_view key, const s
   return static_cast<std::uint16_t>(v);
 }
 
-Result<catalog::Instance> parse_instance(const Value& v, const std::string& where) {
+Result<catalog::Instance> parse_instance(const Value& v, const std::string& where, bool strict) {
   if (!v.is_object()) return Error(Code::InvalidArgument, where + ": expected object, got " + std::string(json::type_name(v.type())));
-  CST_TRY(check_keys(v, {"id", "service", "project", "runtime", "runtime_id", "labels", "ports", "networks", "health", "checks"}, where));
+  CST_TRY(check_keys(strict, v, {"id", "service", "project", "runtime", "runtime_id", "labels", "ports", "networks", "health", "checks"}, where));
   catalog::Instance inst;
   CST_TRY_ASSIGN(inst.id, json::get_string(v, "id", where));
   if (inst.id.empty()) return Error(Code::InvalidArgument, where + ".id: must not be empty");
@@ -110,7 +112,7 @@ Result<catalog::Instance> parse_instance(const Value& v, const std::string& wher
       const Value& p = ports->as_array()[i];
       std::string pw = at(where, "ports") + "[" + std::to_string(i) + "]";
       if (!p.is_object()) return Error(Code::InvalidArgument, pw + ": expected object");
-      CST_TRY(check_keys(p, {"target", "published", "protocol", "host_ip"}, pw));
+      CST_TRY(check_keys(strict, p, {"target", "published", "protocol", "host_ip"}, pw));
       catalog::PortBinding b;
       CST_TRY_ASSIGN(b.target, port_field(p, "target", pw, false));
       CST_TRY_ASSIGN(b.published, port_field(p, "published", pw, true));
@@ -128,7 +130,7 @@ Result<catalog::Instance> parse_instance(const Value& v, const std::string& wher
       const Value& c = checks->as_array()[i];
       std::string cw = at(where, "checks") + "[" + std::to_string(i) + "]";
       if (!c.is_object()) return Error(Code::InvalidArgument, cw + ": expected object");
-      CST_TRY(check_keys(c, {"name", "status", "output"}, cw));
+      CST_TRY(check_keys(strict, c, {"name", "status", "output"}, cw));
       catalog::CheckResult r;
       CST_TRY_ASSIGN(r.name, json::get_string_or(c, "name", cw, ""));
       CST_TRY_ASSIGN(std::string status, json::get_string_or(c, "status", cw, "critical"));
@@ -140,14 +142,18 @@ Result<catalog::Instance> parse_instance(const Value& v, const std::string& wher
   return inst;
 }
 
-Result<catalog::NodeView> parse_node(const Value& v, const std::string& where) {
+Result<catalog::NodeView> parse_node(const Value& v, const std::string& where, bool strict) {
   if (!v.is_object()) return Error(Code::InvalidArgument, where + ": expected object, got " + std::string(json::type_name(v.type())));
-  CST_TRY(check_keys(v, {"id", "name", "status", "version", "agent_version", "roles", "tags", "addresses", "instances"}, where));
+  CST_TRY(check_keys(strict, v, {"id", "name", "status", "version", "agent_version", "roles", "tags", "addresses", "instances"}, where));
   catalog::NodeView view;
   auto& node = view.entry.node;
-  CST_TRY_ASSIGN(node.name, json::get_string(v, "name", where));
-  if (node.name.empty()) return Error(Code::InvalidArgument, where + ".name: must not be empty");
-  if (const Value* id = v.find("id"); id && !id->is_null()) {
+  const Value* id = v.find("id");
+  const bool has_id = id && !id->is_null();
+  CST_TRY_ASSIGN(node.name, json::get_string_or(v, "name", where, ""));
+  if (node.name.empty() && !has_id) {
+    return Error(Code::InvalidArgument, where + ": a node needs a name or an id");
+  }
+  if (has_id) {
     if (!id->is_string()) return Error(Code::InvalidArgument, where + ".id: expected string");
     auto parsed = core::NodeId::parse(id->as_string());
     if (!parsed) return Error(Code::InvalidArgument, where + ".id: " + parsed.error().message());
@@ -169,7 +175,7 @@ Result<catalog::NodeView> parse_node(const Value& v, const std::string& where) {
     std::set<std::string> ids;
     for (std::size_t i = 0; i < insts->as_array().size(); ++i) {
       std::string iw = where + ".instances[" + std::to_string(i) + "]";
-      CST_TRY_ASSIGN(auto inst, parse_instance(insts->as_array()[i], iw));
+      CST_TRY_ASSIGN(auto inst, parse_instance(insts->as_array()[i], iw, strict));
       if (!ids.insert(inst.id).second) return Error(Code::InvalidArgument, iw + ".id: duplicate instance id '" + inst.id + "'");
       view.entry.instances.push_back(std::move(inst));
     }
@@ -200,12 +206,16 @@ core::NodeId node_id_from_name(std::string_view name) {
   return core::NodeId(bytes);
 }
 
-Result<catalog::Snapshot> snapshot_from_json(std::string_view text) {
+Result<catalog::Snapshot> snapshot_from_json(std::string_view text, const SnapshotJsonOptions& options) {
   auto parsed = json::parse(text);
   if (!parsed) return Error(Code::InvalidArgument, "state: " + parsed.error().message());
-  const Value& root = *parsed;
+  return snapshot_from_value(*parsed, options);
+}
+
+Result<catalog::Snapshot> snapshot_from_value(const core::json::Value& root, const SnapshotJsonOptions& options) {
+  const bool strict = options.reject_unknown_keys;
   if (!root.is_object()) return Error(Code::InvalidArgument, "state: expected a JSON object at the top");
-  CST_TRY(check_keys(root, {"generation", "complete", "nodes"}, ""));
+  CST_TRY(check_keys(strict, root, {"generation", "complete", "nodes"}, ""));
   catalog::Snapshot snap;
   CST_TRY_ASSIGN(std::int64_t generation, json::get_int_or(root, "generation", "", 0));
   if (generation < 0) return Error(Code::InvalidArgument, "generation: must not be negative");
@@ -216,8 +226,8 @@ Result<catalog::Snapshot> snapshot_from_json(std::string_view text) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < nodes->as_array().size(); ++i) {
       std::string where = "nodes[" + std::to_string(i) + "]";
-      CST_TRY_ASSIGN(auto view, parse_node(nodes->as_array()[i], where));
-      if (!names.insert(view.entry.node.name).second) {
+      CST_TRY_ASSIGN(auto view, parse_node(nodes->as_array()[i], where, strict));
+      if (!view.entry.node.name.empty() && !names.insert(view.entry.node.name).second) {
         return Error(Code::InvalidArgument, where + ".name: duplicate node name '" + view.entry.node.name + "'");
       }
       auto id = view.entry.node.id;
@@ -301,4 +311,4 @@ std::string snapshot_to_json(const catalog::Snapshot& snapshot, int indent) {
   return out;
 }
 
-}  // namespace constellation::provider
+}  // namespace constellation::catalog
