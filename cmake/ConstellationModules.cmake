@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# cst_add_module(<name> LAYER <layer> [DEPENDS <module>...] [THIRD_PARTY <target>...])
+# cst_add_module(<name> LAYER <layer> [DEPENDS <module>...] [THIRD_PARTY <target>...]
+#                [GENERATED <generated .cpp>...])
 #
 # Declares one module of libconstellation: an OBJECT library `constellation_<name>` (slashes in
 # the name become underscores) built from libconstellation/src/<name>/*.cpp. DEPENDS names the
@@ -16,13 +17,14 @@ set_property(GLOBAL PROPERTY CST_MODULES "")
 set_property(GLOBAL PROPERTY CST_THIRD_PARTY "")
 
 function(cst_add_module name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "LAYER" "DEPENDS;THIRD_PARTY")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "LAYER" "DEPENDS;THIRD_PARTY;GENERATED")
   if(NOT arg_LAYER IN_LIST CST_LAYERS)
     message(FATAL_ERROR "cst_add_module(${name}): LAYER must be one of ${CST_LAYERS}")
   endif()
   string(REPLACE "/" "_" target "constellation_${name}")
   set(dir "${PROJECT_SOURCE_DIR}/libconstellation/src/${name}")
   file(GLOB sources CONFIGURE_DEPENDS "${dir}/*.cpp")
+  list(APPEND sources ${arg_GENERATED})
   if(NOT sources)
     message(FATAL_ERROR "cst_add_module(${name}): no sources in ${dir}")
   endif()

@@ -142,9 +142,18 @@ TEST_CASE("ProviderServer: option errors") {
   traefik::ServeOptions serve;
   serve.versions = {provider::TraefikVersion::V2};
   CHECK_FALSE(traefik::ProviderServer::start({}, serve));  // default version v3 is not rendered
-  traefik::ServeOptions nothing;
-  nothing.serve_http = false;
-  CHECK_FALSE(traefik::ProviderServer::start({}, nothing));
+  // No HTTP listener and no file is valid: a host server mounts the endpoint through handle().
+  traefik::ServeOptions mounted;
+  mounted.serve_http = false;
+  auto embedded = traefik::ProviderServer::start({}, mounted);
+  REQUIRE(embedded);
+  CHECK((*embedded)->port() == 0);
+  io::http::StaticRequest req;
+  req.method = "GET";
+  req.target = req.path = "/v1/traefik";
+  io::http::StaticResponse resp;
+  (*embedded)->handle(req, resp);
+  CHECK(resp.status == 503);  // nothing published yet
   traefik::ServeOptions token;
   token.token = "x";
   token.token_header.clear();

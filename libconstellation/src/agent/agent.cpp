@@ -2,51 +2,16 @@
 #include <constellation/agent.hpp>
 #include <constellation/version.hpp>
 
-#include "agent/config.hpp"
-#include "core/json.hpp"
-#include "core/log.hpp"
-#include "core/metrics.hpp"
-#include "core/time.hpp"
-#include "io/http/server.hpp"
+#include "agent/agent_impl.hpp"
+#include "agent/embedded.hpp"
 #include "io/net/endpoint.hpp"
-#include "io/os/notify.hpp"
-#include "io/os/os.hpp"
+#include "provider/options.hpp"
 
 #include <unistd.h>  // environ
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
-#include <optional>
-#include <thread>
+#include <map>
 
 namespace constellation {
-
-struct Agent::Impl {
-  agent::Config config;
-  std::vector<agent::ConfigWarning> warnings;
-  std::string api_address;
-  int api_port = 0;
-  core::NodeId node_id;
-  std::optional<io::os::DirLock> lock;
-  core::log::JsonLinesSink sink{2};
-  core::log::Logger log;
-  core::metrics::Registry metrics;
-  core::Instant started_at;
-  std::unique_ptr<io::http::Server> api;
-  io::os::Notifier notifier = io::os::Notifier::from_environment();
-  std::thread watchdog;
-
-  std::mutex mu;
-  std::condition_variable cv;
-  bool running = false;
-  bool stopped = false;
-
-  void add_routes();
-};
-
-Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-Agent::~Agent() { stop(); }
 
 namespace {
 
@@ -84,14 +49,13 @@ Result<agent::Config> load_config(const AgentOptions& o, std::vector<agent::Conf
     CST_TRY_ASSIGN(auto listen, io::net::Endpoint::parse_listen(c.api_listen).with_context("api.listen"));
     if (!o.api_address.empty()) listen.host = o.api_address;
     std::string port = std::to_string(o.api_port >= 0 ? o.api_port : listen.port);
-    // Port 0 (any free port) is valid for a listener, though not for Endpoint::parse.
     c.api_listen = (listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" + port;
   }
   CST_TRY(agent::validate(c));
   return c;
 }
 
-// Splits a validated api.listen into host and port, allowing port 0.
+// Splits a validated listen address into host and port (port 0 allowed).
 std::pair<std::string, int> split_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
   std::string host = listen.substr(0, colon);
@@ -99,7 +63,29 @@ std::pair<std::string, int> split_listen(const std::string& listen) {
   return {host, std::atoi(listen.c_str() + colon + 1)};
 }
 
+// Writes the bundled example services under the data directory (rewritten at every start, so an
+// upgraded agent runs its own examples) and returns that directory.
+Result<std::string> write_embedded_services(const std::string& data_dir) {
+  const std::string dir = data_dir + "/default-services";
+  for (const auto& f : agent::embedded_services()) {
+    const std::string path = dir + "/" + f.path;
+    CST_TRY(io::os::make_dirs(path.substr(0, path.rfind('/'))));
+    CST_TRY(io::os::write_file_atomic(path, f.contents, 0644));
+  }
+  return dir;
+}
+
+provider::Options provider_options(const agent::Config& c) {
+  provider::Options o;
+  o.health = c.traefik_include_warning ? provider::HealthPolicy::PassingOrWarning : provider::HealthPolicy::PassingOnly;
+  return o;
+}
+
 }  // namespace
+
+Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Agent::~Agent() { stop(); }
 
 Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options) {
   auto impl = std::make_unique<Impl>();
@@ -109,107 +95,181 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options) {
   if (c.node_name.empty()) {
     CST_TRY_ASSIGN(c.node_name, io::os::hostname());
   }
+  impl->embedded_services = c.services_dir.empty() && options.config_file.empty() && options.config_yaml.empty();
   std::tie(impl->api_address, impl->api_port) = split_listen(c.api_listen);
   CST_TRY(io::os::make_dirs(c.data_dir));
   CST_TRY_ASSIGN(auto lock, io::os::DirLock::acquire(c.data_dir));
   impl->lock.emplace(std::move(lock));
   CST_TRY_ASSIGN(impl->node_id, io::os::load_or_create_node_id(c.data_dir));
   impl->log = core::log::Logger(impl->sink, core::SystemClock::instance(), "agent", level);
+  if (auto r = provider::validate(provider_options(c)); !r) return r.error().with_context("traefik");
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 
-void Agent::Impl::add_routes() {
-  api->route("GET", "/v1/health", [this](const io::http::Request&) {
-    core::json::Writer w;
-    w.begin_object().key("status").value("ok").key("node").value(config.node_name);
-    w.key("uptime_seconds")
-        .value(std::chrono::duration<double>(core::SystemClock::instance().now() - started_at).count());
-    w.end_object();
-    io::http::Response r;
-    r.body = std::move(w).take() + "\n";
-    return r;
-  });
-  api->route("GET", "/v1/version", [this](const io::http::Request&) {
-    core::json::Writer w;
-    w.begin_object();
-    w.key("version").value(version()).key("version_number").value(version_number());
-    w.key("node").value(config.node_name).key("node_id").value(node_id.to_hex());
-    w.end_object();
-    io::http::Response r;
-    r.body = std::move(w).take() + "\n";
-    return r;
-  });
-  auto& requests =
-      metrics.counter("constellation_api_requests_total", "HTTP API requests served, by endpoint.", {"endpoint"});
-  api->route("GET", "/metrics", [this, &requests](const io::http::Request&) {
-    requests.labels({"/metrics"}).inc();
-    io::http::Response r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics.render();
-    return r;
-  });
+bool Agent::Impl::ready() const {
+  auto s = snapshot.load();
+  return running && s && s->complete;
 }
 
 Result<void> Agent::start() {
   std::lock_guard lock(impl_->mu);
-  if (impl_->running || impl_->stopped) return Error(Code::InvalidArgument, "agent already started");
-  auto& m = impl_->metrics;
-  m.gauge("constellation_build_info", "Constant 1, labelled with the library version.", {"version"})
+  Impl& m = *impl_;
+  if (m.running || m.stopped) return Error(Code::InvalidArgument, "agent already started");
+  const agent::Config& c = m.config;
+  m.started_at = core::SystemClock::instance().now();
+  for (const auto& w : m.warnings) m.log.warn("configuration warning", {{"where", w.where}, {"warning", w.message}});
+
+  m.metrics.gauge("constellation_build_info", "Constant 1, labelled with the library version.", {"version"})
       .labels({std::string(version())})
       .set(1);
-  impl_->started_at = core::SystemClock::instance().now();
-  m.gauge("constellation_uptime_seconds", "Seconds since the agent started.").get();
-  m.on_collect([impl = impl_.get()] {
-    impl->metrics.gauge("constellation_uptime_seconds", "Seconds since the agent started.")
-        .get()
-        .set(std::chrono::duration<double>(core::SystemClock::instance().now() - impl->started_at).count());
+  auto& uptime = m.metrics.gauge("constellation_uptime_seconds", "Seconds since the agent started.").get();
+  auto& generation =
+      m.metrics.gauge("constellation_catalog_generation", "Generation of the latest catalog snapshot.").get();
+  auto& nodes = m.metrics.gauge("constellation_catalog_nodes", "Nodes in the catalog, by status.", {"status"});
+  auto& instances =
+      m.metrics.gauge("constellation_catalog_instances", "Service instances in the catalog, by health.", {"health"});
+  m.metrics.on_collect([impl = impl_.get(), &uptime, &generation, &nodes, &instances] {
+    uptime.set(std::chrono::duration<double>(core::SystemClock::instance().now() - impl->started_at).count());
+    auto s = impl->snapshot.load();
+    if (!s) return;
+    generation.set(static_cast<double>(s->generation));
+    std::map<std::string, double> by_status, by_health;
+    for (auto st : {catalog::NodeStatus::Alive, catalog::NodeStatus::Suspect, catalog::NodeStatus::Failed,
+                    catalog::NodeStatus::Left}) {
+      by_status[std::string(catalog::node_status_name(st))] = 0;
+    }
+    for (auto h : {catalog::Health::Passing, catalog::Health::Warning, catalog::Health::Critical,
+                   catalog::Health::Maintenance}) {
+      by_health[std::string(catalog::health_name(h))] = 0;
+    }
+    for (const auto& [id, view] : s->nodes) {
+      by_status[std::string(catalog::node_status_name(view.status))] += 1;
+      for (const auto& inst : view.entry.instances) by_health[std::string(catalog::health_name(inst.health))] += 1;
+    }
+    for (const auto& [k, v] : by_status) nodes.labels({k}).set(v);
+    for (const auto& [k, v] : by_health) instances.labels({k}).set(v);
   });
 
-  io::http::ServerOptions so;
-  so.address = impl_->api_address;
-  so.port = impl_->api_port;
-  impl_->api = std::make_unique<io::http::Server>(so);
-  impl_->add_routes();
-  auto port = impl_->api->start();
-  if (!port) return port.error().with_context("api");
-  impl_->api_port = *port;
-  impl_->running = true;
-  for (const auto& w : impl_->warnings)
-    impl_->log.warn("configuration warning", {{"where", w.where}, {"warning", w.message}});
-  if (auto r = impl_->notifier.ready("serving on " + api_url()); !r) {
-    impl_->log.warn("sd_notify failed", {{"error", r.error().message()}});
+  m.loop.start();
+
+  // Services: the compose directory this node runs, its health checks and its catalog entry.
+  if (m.embedded_services) {
+    auto dir = write_embedded_services(c.data_dir);
+    if (!dir) return dir.error().with_context("embedded example services");
+    m.services_dir = *dir;
+  } else {
+    m.services_dir = c.services_dir;
   }
-  if (auto interval = impl_->notifier.watchdog_interval()) {
-    // Ping at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
-    impl_->watchdog = std::thread([impl = impl_.get(), every = *interval / 2] {
-      std::unique_lock guard(impl->mu);
-      while (!impl->cv.wait_for(guard, every, [impl] { return impl->stopped; })) {
-        (void)impl->notifier.watchdog();
-      }
+  services::HostOptions ho;
+  ho.services_dir = m.services_dir;
+  ho.data_dir = c.data_dir;
+  ho.node_name = c.node_name;
+  ho.node_id = m.node_id;
+  ho.roles = c.roles;
+  ho.tags = c.tags;
+  ho.version = std::string(version());
+  ho.addresses = c.addresses;
+  if (!ho.addresses.count("backend")) {
+    // Peers reach this node where gossip listens: a node gossiping on loopback (the embedded
+    // default) is a loopback-only cluster, whose backend address is that loopback address.
+    auto gossip = io::net::Endpoint::parse_listen(c.gossip_advertise.empty() ? c.gossip_bind : c.gossip_advertise);
+    if (gossip) {
+      if (auto ip = gossip->ip(); ip && ip->is_loopback()) ho.addresses["backend"] = ip->to_string();
+    }
+  }
+  ho.docker_socket = c.services_runtime == "docker" || c.docker_socket != "/var/run/docker.sock" ? c.docker_socket : "";
+  ho.stop_on_exit = true;
+  ho.log = m.log.child("services");
+  auto host = services::Host::open(std::move(ho));
+  if (!host) return host.error().with_context("services");
+  m.host = std::move(*host);
+
+  // The Traefik provider renders every snapshot the catalog publishes.
+  traefik::ServeOptions so;
+  so.serve_http = false;  // served on the API (GET /v1/traefik)
+  so.token = c.traefik_token;
+  so.default_version = c.traefik_version == "v2" ? provider::TraefikVersion::V2 : provider::TraefikVersion::V3;
+  so.file_output = c.traefik_file;
+  so.file_version = so.default_version;
+  auto provider = traefik::ProviderServer::start(provider_options(c), so, &m.metrics);
+  if (!provider) return provider.error().with_context("traefik");
+  m.traefik = std::move(*provider);
+
+  m.host->post([impl = impl_.get()](catalog::Catalog& cat) {
+    cat.subscribe([impl](const catalog::SnapshotPtr& s, const catalog::Change&) {
+      impl->snapshot.store(s);
+      impl->traefik->publish(s);
     });
+    // A node configured with no one to join is the whole cluster: its view is complete at once.
+    // (With gossip, completeness comes from the first full state exchange.)
+    if (impl->config.join.empty()) cat.set_complete(true);
+    cat.publish();
+  });
+  if (auto r = m.host->start(); !r) return r.error().with_context("services");
+
+  // The REST API.
+  io::http::ServerOptions api_opts;
+  api_opts.address = m.api_address;
+  api_opts.port = m.api_port;
+  api_opts.max_body_bytes = c.api_max_body_bytes;
+  api_opts.tls_cert_file = c.api_tls_cert;
+  api_opts.tls_key_file = c.api_tls_key;
+  api_opts.tls_client_ca_file = c.api_tls_client_ca;
+  m.api = std::make_unique<io::http::Server>(api_opts);
+  api::RouterOptions ro;
+  ro.tokens = c.api_tokens;
+  ro.rate_limit = c.api_rate_limit;
+  ro.rate_burst = c.api_rate_burst;
+  ro.audit = [log = m.log.child("audit")](const api::AuditRecord& a) {
+    log.info("api write", {{"principal", core::json::Value(a.principal)},
+                           {"role", core::json::Value(api::role_name(a.role))},
+                           {"method", core::json::Value(a.method)},
+                           {"path", core::json::Value(a.path)},
+                           {"remote", core::json::Value(a.remote_address)},
+                           {"status", core::json::Value(a.status)},
+                           {"detail", core::json::Value(a.detail)}});
+  };
+  m.router = std::make_unique<api::Router>(*m.api, std::move(ro), core::SystemClock::instance(), &m.metrics);
+  m.add_routes();
+  auto port = m.api->start();
+  if (!port) return port.error().with_context("api");
+  m.api_port = *port;
+
+  m.running = true;
+  if (auto r = m.notifier.ready("serving on " + api_url()); !r) {
+    m.log.warn("sd_notify failed", {{"error", r.error().message()}});
   }
-  impl_->log.info("agent started", {{"node", impl_->config.node_name},
-                                    {"node_id", impl_->node_id.to_hex()},
-                                    {"api", api_url()},
-                                    {"data_dir", impl_->config.data_dir},
-                                    {"version", std::string(version())}});
+  if (auto interval = m.notifier.watchdog_interval()) {
+    // Ping at half the interval systemd expects (sd_watchdog_enabled(3)), from the control loop,
+    // so a wedged loop stops the pings.
+    m.loop.every(*interval / 2, [impl = impl_.get()] { (void)impl->notifier.watchdog(); });
+  }
+  m.log.info("agent started", {{"node", c.node_name},
+                               {"node_id", m.node_id.to_hex()},
+                               {"api", api_url()},
+                               {"data_dir", c.data_dir},
+                               {"services_dir", m.services_dir},
+                               {"version", std::string(version())}});
   return ok();
 }
 
 void Agent::stop() {
   if (!impl_) return;
+  Impl& m = *impl_;
   {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->stopped) return;
-    impl_->stopped = true;
+    std::lock_guard lock(m.mu);
+    if (m.stopped) return;
+    m.stopped = true;
   }
-  impl_->cv.notify_all();
-  if (impl_->running) (void)impl_->notifier.stopping();
-  if (impl_->watchdog.joinable()) impl_->watchdog.join();
-  if (impl_->api) impl_->api->stop();
-  if (impl_->running) impl_->log.info("agent stopped", {{"node", impl_->config.node_name}});
-  impl_->lock.reset();  // stop is final: another agent may now use the data directory
-  impl_->cv.notify_all();
+  m.cv.notify_all();
+  if (m.running) (void)m.notifier.stopping();
+  // Stop taking requests first, then the parts that feed them, then the loop.
+  if (m.api) m.api->stop();
+  if (m.host) m.host->stop();
+  if (m.traefik) m.traefik->stop();
+  m.loop.stop();
+  if (m.running) m.log.info("agent stopped", {{"node", m.config.node_name}});
+  m.lock.reset();  // stop is final: another agent may now use the data directory
 }
 
 void Agent::wait() {
@@ -223,14 +283,14 @@ std::vector<std::string> Agent::warnings() const {
   for (const auto& w : impl_->warnings) out.push_back(w.where + ": " + w.message);
   return out;
 }
-
 std::string Agent::data_dir() const { return impl_->config.data_dir; }
 std::string Agent::node_name() const { return impl_->config.node_name; }
 int Agent::api_port() const { return impl_->api_port; }
 std::string Agent::api_url() const {
   const auto& a = impl_->api_address;
-  bool v6 = a.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(impl_->api_port);
+  const bool v6 = a.find(':') != std::string::npos;
+  std::string scheme = impl_->config.api_tls_cert.empty() ? "http" : "https";
+  return scheme + "://" + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(impl_->api_port);
 }
 
 }  // namespace constellation

@@ -319,7 +319,7 @@ Result<void> validate(const Config& c) {
   };
   if (c.data_dir.empty()) return bad("node.data_dir", "must not be empty");
   for (const auto& [net, addr] : c.addresses) {
-    if (addr == "auto" || addr == "tailscale") continue;
+    if (addr.starts_with("iface:") && addr.size() > 6) continue;  // an interface's address, resolved at start
     if (auto ip = io::net::IpAddress::parse(addr); !ip) return bad("node.addresses." + net, ip.error().message());
   }
   struct Listen {

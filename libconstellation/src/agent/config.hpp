@@ -29,9 +29,9 @@ struct Config {
   std::string data_dir = "constellation-data";
   std::vector<std::string> roles;
   std::vector<std::string> tags;
-  /// Named network → this node's address on it: an IP literal, "auto" (the address of the
-  /// interface holding the default route; loopback when there is none) or "tailscale" (from the
-  /// `tailscale ip` command).
+  /// Named network → this node's address on it: an IP literal or "iface:<name>" (that
+  /// interface's address). Networks not listed are detected (catalog/addresses.hpp): backend,
+  /// publicnet, tailscale (the `tailscale ip` command) and warp.
   std::map<std::string, std::string> addresses;
 
   // --- gossip ----------------------------------------------------------------------------------

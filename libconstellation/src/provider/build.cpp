@@ -85,11 +85,7 @@ Result<std::string> resolve_address(const catalog::NodeView& node, const catalog
     return Error(Code::InvalidArgument, "port " + std::to_string(binding->target) + "/" + std::string(protocol) +
                                             " is not published on the node, so other nodes cannot reach it");
   }
-  if (!is_wildcard(binding->host_ip)) {
-    if (is_loopback(binding->host_ip)) {
-      return Error(Code::InvalidArgument, "port " + std::to_string(binding->target) + " is published on " +
-                                              binding->host_ip + " only, which other nodes cannot reach");
-    }
+  if (!is_wildcard(binding->host_ip) && !is_loopback(binding->host_ip)) {
     return join_host_port(binding->host_ip, binding->published);
   }
   const auto& addresses = node.entry.node.addresses;
@@ -114,6 +110,15 @@ Result<std::string> resolve_address(const catalog::NodeView& node, const catalog
   auto it = addresses.find(network);
   if (it == addresses.end() || it->second.empty()) {
     return Error(Code::InvalidArgument, "node " + node.entry.node.name + " has no address on network '" + network + "'");
+  }
+  if (is_loopback(binding->host_ip)) {
+    // Only a node that is itself reached over loopback on this network (a single-node cluster,
+    // the embedded default) can serve a port published on loopback.
+    if (!is_loopback(it->second)) {
+      return Error(Code::InvalidArgument, "port " + std::to_string(binding->target) + " is published on " +
+                                              binding->host_ip + " only, which other nodes cannot reach");
+    }
+    return join_host_port(binding->host_ip, binding->published);
   }
   return join_host_port(it->second, binding->published);
 }

@@ -376,9 +376,6 @@ Result<std::unique_ptr<ProviderServer>> ProviderServer::start(provider::Options 
   if (!serve.token.empty() && serve.token_header.empty()) {
     return Error(Code::InvalidArgument, "token_header: must not be empty when a token is set");
   }
-  if (!serve.serve_http && serve.file_output.empty()) {
-    return Error(Code::InvalidArgument, "serve_http is off and there is no file_output: nothing to do");
-  }
   impl->renderer = std::make_unique<provider::Renderer>(std::move(*renderer));
   impl->options = std::move(options);
   impl->serve = std::move(serve);
@@ -427,6 +424,10 @@ void ProviderServer::sync() {
 std::shared_ptr<const provider::Rendered> ProviderServer::current() const {
   auto s = impl_->load();
   return s ? s->rendered : nullptr;
+}
+
+void ProviderServer::handle(const io::http::StaticRequest& request, io::http::StaticResponse& response) const {
+  impl_->handle(request, response);
 }
 
 int ProviderServer::port() const { return impl_->http ? impl_->http->port() : 0; }

@@ -80,6 +80,11 @@ class ProviderServer {
   /// The bound HTTP port, 0 when not serving HTTP.
   int port() const;
 
+  /// Answers one request exactly as the endpoint does (the contract above), for a server that
+  /// mounts /v1/traefik among other routes (the agent's API). Thread-safe, non-blocking; the
+  /// request's views must stay valid during the call.
+  void handle(const io::http::StaticRequest& request, io::http::StaticResponse& response) const;
+
   struct Status {
     std::uint64_t renders = 0;
     std::uint64_t file_writes = 0;

@@ -39,7 +39,7 @@ node:
   data_dir: /var/lib/constellation
   roles: [ingress, voter]
   tags: [ssd]
-  addresses: {backend: 10.0.0.5, publicnet: "2001:db8::5", tailscale: tailscale}
+  addresses: {backend: 10.0.0.5, publicnet: "2001:db8::5", tailscale: "iface:tailscale0"}
 gossip:
   bind: 0.0.0.0:7946
   join: [10.0.0.6:7946, "[fd00::7]:7946"]

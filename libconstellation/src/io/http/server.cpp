@@ -54,7 +54,7 @@ struct Route {
 
 struct Server::Impl {
   ServerOptions options;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;  // a plain or an SSL server
   std::vector<Route> routes;
   std::thread thread;
   int port = 0;
@@ -99,7 +99,16 @@ struct Server::Impl {
   }
 };
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+namespace {
+std::unique_ptr<httplib::Server> make_server(const ServerOptions& o) {
+  if (o.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(), o.tls_key_file.c_str(),
+                                              o.tls_client_ca_file.empty() ? nullptr : o.tls_client_ca_file.c_str());
+}
+}  // namespace
+
+Server::Server(ServerOptions options)
+    : impl_(new Impl{options, make_server(options), {}, {}, 0}) {}
 
 Server::~Server() { stop(); }
 
@@ -110,8 +119,13 @@ void Server::route(std::string method, std::string path, Handler handler) {
 }
 
 Result<int> Server::start() {
-  auto& s = impl_->server;
+  auto& s = *impl_->server;
   const auto& o = impl_->options;
+  if (!s.is_valid()) {
+    return Error(Code::InvalidArgument, "cannot use TLS certificate " + o.tls_cert_file + " with key " + o.tls_key_file +
+                                            (o.tls_client_ca_file.empty() ? "" : " and client CA " + o.tls_client_ca_file) +
+                                            " (unreadable, or not a matching PEM certificate and key)");
+  }
   const std::size_t threads = std::max<std::size_t>(1, o.threads);
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_keep_alive_max_count(o.keep_alive_max_requests);
@@ -146,22 +160,22 @@ Result<int> Server::start() {
                                " (address in use, or not an address of this host)");
   }
   impl_->port = port;
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
   // stop() is a no-op until the accept loop runs (httplib checks is_running()), so do not
   // return before it does: a start() followed at once by stop() must not leave it blocked.
-  while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return port;
 }
 
 void Server::stop() {
   if (!impl_) return;
   if (impl_->thread.joinable()) {
-    impl_->server.stop();
+    impl_->server->stop();
     impl_->thread.join();
   }
 }
 
-bool Server::running() const { return impl_->server.is_running(); }
+bool Server::running() const { return impl_->server->is_running(); }
 
 Result<ClientResponse> request(const std::string& method, const std::string& host, int port, const std::string& path,
                                const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers,

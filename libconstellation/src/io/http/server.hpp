@@ -61,6 +61,11 @@ struct ServerOptions {
   std::size_t keep_alive_max_requests = 10000;
   /// Read/write timeout for a request in progress. Default 10 s.
   core::Duration io_timeout = std::chrono::seconds(10);
+  /// PEM certificate chain and key: when both are set the server speaks HTTPS only.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// PEM CA bundle: when set (with TLS), clients must present a certificate signed by it (mTLS).
+  std::string tls_client_ca_file;
 };
 
 class Server {
@@ -75,7 +80,8 @@ class Server {
   void route(std::string method, std::string path, Handler handler);
 
   /// Binds and starts serving on a background thread. Returns the bound port.
-  /// Errors: Io (address in use, permission denied) naming the address.
+  /// Errors: Io (address in use, permission denied) naming the address; InvalidArgument (TLS
+  /// files that cannot be read or do not form a valid certificate and key).
   Result<int> start();
 
   /// Stops accepting, closes connections and joins the thread. Idempotent.

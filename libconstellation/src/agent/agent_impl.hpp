@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The agent's parts and how they are wired (docs/architecture.md, "The agent"). Internal to the
+// agent module: agent.cpp runs the lifecycle, routes.cpp the REST API.
+#pragma once
+
+#include <constellation/agent.hpp>
+
+#include "agent/config.hpp"
+#include "agent/control_loop.hpp"
+#include "api/router.hpp"
+#include "catalog/catalog.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/time.hpp"
+#include "io/http/server.hpp"
+#include "io/os/notify.hpp"
+#include "io/os/os.hpp"
+#include "services/host.hpp"
+#include "traefik/provider_server.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace constellation {
+
+struct Agent::Impl {
+  agent::Config config;
+  std::vector<agent::ConfigWarning> warnings;
+  /// True when no configuration named a services directory and no configuration file was given:
+  /// the embedded default runs the bundled example services.
+  bool embedded_services = false;
+  std::string services_dir;  // the directory actually loaded ("" for none)
+  std::string api_address;
+  int api_port = 0;
+
+  core::NodeId node_id;
+  std::optional<io::os::DirLock> lock;
+  core::log::JsonLinesSink sink{2};
+  core::log::Logger log;
+  core::metrics::Registry metrics;
+  core::Instant started_at;
+  io::os::Notifier notifier = io::os::Notifier::from_environment();
+
+  agent::ControlLoop loop;
+  std::unique_ptr<services::Host> host;
+  std::unique_ptr<traefik::ProviderServer> traefik;
+  std::unique_ptr<io::http::Server> api;
+  std::unique_ptr<api::Router> router;
+
+  /// The latest catalog snapshot, for API readers on any thread.
+  std::atomic<std::shared_ptr<const catalog::Snapshot>> snapshot;
+
+  std::thread watchdog;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool running = false;
+  bool stopped = false;
+
+  /// Registers every REST route (routes.cpp).
+  void add_routes();
+  /// Ready to serve: started and the catalog view is complete.
+  bool ready() const;
+  /// The latest snapshot, or Unavailable before the first is published.
+  Result<std::shared_ptr<const catalog::Snapshot>> current_snapshot() const;
+};
+
+}  // namespace constellation
