@@ -701,11 +701,20 @@ void Raft::append_local(std::vector<Entry> es) {
 }
 
 Result<LogIndex> Raft::propose(core::Bytes data) {
+  std::vector<core::Bytes> one;
+  one.push_back(std::move(data));
+  return propose_batch(std::move(one));
+}
+
+Result<LogIndex> Raft::propose_batch(std::vector<core::Bytes> commands) {
+  if (commands.empty()) return last_index();
   if (role_ != Role::Leader) {
     Message m{.type = MsgType::Prop, .from = cfg_.id};
-    Entry e;
-    e.data = std::move(data);
-    m.entries.push_back(std::move(e));
+    for (auto& data : commands) {
+      Entry e;
+      e.data = std::move(data);
+      m.entries.push_back(std::move(e));
+    }
     CST_TRY(step(m));
     return LogIndex(0);
   }
@@ -715,9 +724,9 @@ Result<LogIndex> Raft::propose(core::Bytes data) {
   if (uncommitted_bytes_ > cfg_.max_uncommitted_bytes) {
     return Error(Code::Unavailable, "too many uncommitted entries; retry later");
   }
-  Entry e;
-  e.data = std::move(data);
-  append_local({std::move(e)});
+  std::vector<Entry> es(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) es[i].data = std::move(commands[i]);
+  append_local(std::move(es));
   bcast_append();
   return last_index();
 }

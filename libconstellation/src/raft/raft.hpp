@@ -114,6 +114,9 @@ class Raft {
   /// the entry is applied). Errors: NotLeader (no leader known), Unavailable (leadership transfer
   /// in progress, or uncommitted entries above max_uncommitted_bytes).
   Result<LogIndex> propose(core::Bytes data);
+  /// Proposes several commands at once: one append, one AppendEntries per follower (batching).
+  /// Returns the index of the last one (0 when forwarded). Errors: as propose().
+  Result<LogIndex> propose_batch(std::vector<core::Bytes> commands);
   /// Proposes a single-server membership change (leader only). Errors: NotLeader, Unavailable
   /// (another change is pending, or this leader has not committed an entry of its term yet),
   /// InvalidArgument (removing the last voter, adding a member that exists).

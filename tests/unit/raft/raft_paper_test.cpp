@@ -73,7 +73,7 @@ TEST_CASE("§5.2 a follower that hears nothing for an election timeout becomes c
   CHECK(count(h, MsgType::Vote) == 2);
 }
 
-TEST_CASE("§5.2 election timeouts are randomized in [election_tick, 2·election_tick)") {
+TEST_CASE("§5.2 election timeouts are randomized between election_tick and twice that") {
   std::set<int> seen;
   for (std::uint64_t seed = 1; seed <= 60; ++seed) {
     RaftHarness h(3, seed, no_prevote);
