@@ -984,9 +984,17 @@ void Raft::handle_heartbeat_response(const Message& m) {
   pr.recent_active = true;
   pr.probe_sent = false;
   if (pr.state == ProgressState::Snapshot) {
-    // A stream may have broken under the chunks: resume from what the follower acknowledged.
-    if (pr.snap_sent > pr.snap_acked) pr.snap_sent = pr.snap_acked;
-    send_snapshot_chunks(m.from, pr);
+    const std::uint64_t size = pr.snapshot->data ? pr.snapshot->data->size() : 0;
+    if (pr.snap_acked >= size) {
+      // Every chunk arrived but the follower's acknowledgement of the install was lost: probe
+      // from just after the snapshot; the answer puts replication back on track.
+      pr.become_probe();
+      send_append(m.from, true);
+    } else {
+      // A stream may have broken under the chunks: resume from what the follower acknowledged.
+      if (pr.snap_sent > pr.snap_acked) pr.snap_sent = pr.snap_acked;
+      send_snapshot_chunks(m.from, pr);
+    }
   } else if (pr.match < last_index() || pr.state == ProgressState::Probe) {
     send_append(m.from, pr.match < last_index());
   }
