@@ -27,6 +27,13 @@ void on_abort(int) {
   std::signal(SIGABRT, SIG_DFL);
 }
 
+// Sanitizer builds run a quarter of the seeds (they are several times slower).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::uint64_t kScale = 4;
+#else
+constexpr std::uint64_t kScale = 1;
+#endif
+
 std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
@@ -36,7 +43,7 @@ void sweep(RaftSimOptions base, std::uint64_t default_seeds, const char* kind) {
   std::signal(SIGABRT, on_abort);
   g_current_kind = kind;
   std::uint64_t first = env_u64("CST_SIM_FIRST", 1);
-  std::uint64_t count = env_u64("CST_SIM_SEEDS", default_seeds);
+  std::uint64_t count = env_u64("CST_SIM_SEEDS", default_seeds / kScale);
   if (const std::uint64_t one = env_u64("CST_SIM_SEED", 0)) {
     first = one;
     count = 1;
@@ -71,19 +78,19 @@ void sweep(RaftSimOptions base, std::uint64_t default_seeds, const char* kind) {
 TEST_CASE("raft simulation: 3 voters under swarm faults keep every invariant and stay linearizable") {
   RaftSimOptions o;
   o.voters = 3;
-  sweep(o, 600, "unit_raft_sim -tc='*3 voters*'");
+  sweep(o, 1500, "unit_raft_sim -tc='*3 voters*'");
 }
 
 TEST_CASE("raft simulation: 5 voters under swarm faults keep every invariant and stay linearizable") {
   RaftSimOptions o;
   o.voters = 5;
-  sweep(o, 200, "unit_raft_sim -tc='*5 voters*'");
+  sweep(o, 400, "unit_raft_sim -tc='*5 voters*'");
 }
 
 TEST_CASE("raft simulation: a calm cluster commits and converges (liveness)") {
   RaftSimOptions o;
   o.faults = false;
-  sweep(o, 50, "unit_raft_sim -tc='*calm*'");
+  sweep(o, 100, "unit_raft_sim -tc='*calm*'");
 }
 
 TEST_CASE("the linearizability checker catches a deliberately stale read path") {
