@@ -165,12 +165,14 @@ Response Machine::apply(std::uint64_t index, ClusterTime time, core::ByteView by
   if (c.session != 0) {
     session = &sessions_[c.session];
     session->last_active = time_;
-    // Forget responses the client has seen.
+    // Forget responses the client has seen. The bound only grows: a late retry of an answered
+    // command carries an older bound and must not bring its sequence number back to life.
+    session->first_outstanding = std::max(session->first_outstanding, c.first_outstanding);
     auto& rs = session->responses;
-    rs.erase(rs.begin(), rs.lower_bound(c.first_outstanding));
+    rs.erase(rs.begin(), rs.lower_bound(session->first_outstanding));
     auto it = rs.find(c.seq);
     if (it != rs.end()) return it->second;  // a retry: same answer, applied once
-    if (c.seq < c.first_outstanding) {
+    if (c.seq < session->first_outstanding) {
       Response r = refuse(Code::Conflict, "stale request: sequence " + std::to_string(c.seq) + " already answered");
       r.applied_at = time_;
       return r;
@@ -367,6 +369,7 @@ core::Bytes Machine::snapshot() const {
   for (const auto& [id, s] : sessions_) {
     w.varint(id);
     w.varint(s.last_active);
+    w.varint(s.first_outstanding);
     w.varint(s.responses.size());
     for (const auto& [seq, resp] : s.responses) {
       w.varint(seq);
@@ -407,6 +410,7 @@ Result<void> Machine::restore(core::ByteView bytes) {
     const auto id = r.varint("session.id");
     Session s;
     s.last_active = r.varint("session.last_active");
+    s.first_outstanding = r.varint("session.first_outstanding");
     const auto nr = r.varint_max("session.responses", bytes.size());
     for (std::uint64_t j = 0; j < nr && r.ok(); ++j) {
       const auto seq = r.varint("session.seq");

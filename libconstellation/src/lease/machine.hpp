@@ -165,6 +165,7 @@ class Machine {
 
   struct Session {
     ClusterTime last_active = 0;
+    std::uint64_t first_outstanding = 0;  // highest bound seen; only grows
     std::map<std::uint64_t, Response> responses;  // seq -> response, seqs >= first_outstanding
   };
   std::map<std::string, KeyValue> kv_;

@@ -535,6 +535,12 @@ void World::apply(SimNode& n, const Ready& rd) {
       }
       if (cmd && cmd->session != 0) responses_.try_emplace({cmd->session, cmd->seq}, resp);
     }
+    if (o_.trace && cmd) {
+      o_.trace("t=" + core::format_duration(sched_.now() - start_) + " node " + std::to_string(n.id) + " applies " +
+               std::to_string(e.index.value()) + " session " + std::to_string(cmd->session) + " seq " +
+               std::to_string(cmd->seq) + " key " + cmd->key + " value " + cmd->value + " -> code " +
+               std::to_string(resp.code) + " rev " + std::to_string(resp.revision));
+    }
     if (cmd && cmd->session != 0) {
       auto p = n.pending.find({cmd->session, cmd->seq});
       if (p != n.pending.end()) {

@@ -15,6 +15,7 @@
 #include "sim/linearizability.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct RaftSimOptions {
   bool stale_reads = false;
   /// Compact the log every this many applied entries.
   std::size_t compact_every = 48;
+
+  /// When set, receives one line per applied command (for reproducing a failure by hand).
+  std::function<void(const std::string&)> trace;
 
   static FaultBounds default_bounds();
 };

@@ -139,6 +139,11 @@ TEST_CASE("client sessions: a retried command applies once and returns the same 
   c.seq = 1;  // answered and forgotten: refused, not re-applied
   CHECK(d.run(c, 0).code == static_cast<int>(Code::Conflict));
   CHECK(d.m.get("k")->version == 2);
+  // A late retry still carrying the old bound (first_outstanding = 1) must not apply again:
+  // the simulator found this one (seed 723).
+  c.first_outstanding = 1;
+  CHECK(d.run(c, 0).code == static_cast<int>(Code::Conflict));
+  CHECK(d.m.get("k")->version == 2);
 }
 
 TEST_CASE("snapshot and restore reproduce the state byte for byte") {
