@@ -943,6 +943,16 @@ void Raft::handle_append_response(const Message& m) {
   pr.recent_active = true;
   if (m.reject) {
     if (pr.state == ProgressState::Snapshot) return;
+    if (m.index <= pr.match && m.reject_hint < pr.match) {
+      // The follower no longer has entries it acknowledged: its log was damaged and cut (see
+      // InitialState::damage). Lowering match is always safe; replication restarts from its log.
+      cfg_.logger.warn("follower lost acknowledged entries; re-replicating",
+                       {{"peer", u(m.from)}, {"match", u(pr.match.value())}, {"its_last", u(m.reject_hint.value())}});
+      pr.match = m.reject_hint;
+      pr.become_probe();
+      send_append(m.from, true);
+      return;
+    }
     if (pr.maybe_decrease_to(m.index, m.reject_hint)) {
       if (pr.state == ProgressState::Replicate) pr.become_probe();
       send_append(m.from, true);
@@ -966,7 +976,7 @@ void Raft::handle_append_response(const Message& m) {
   if (updated && maybe_commit()) {
     if (role_ != Role::Leader) return;
     bcast_append(true);
-  } else if (was_paused) {
+  } else if (updated && was_paused) {
     send_append(m.from, true);  // it may have missed the commit index while paused
   }
   while (send_append(m.from, false)) {
@@ -1013,9 +1023,11 @@ void Raft::handle_snapshot_response(const Message& m) {
   if (m.reject) {
     pr.snap_sent = pr.snap_acked = 0;
   } else {
+    // An acknowledgement below what was sent is normal (chunks still in flight), so it never
+    // rewinds the sender — that would multiply chunks under duplication. Lost chunks are resent
+    // from the acknowledged offset when a heartbeat round finds the transfer stalled.
     pr.snap_acked = std::max(pr.snap_acked, m.chunk_offset);
-    if (m.chunk_offset < pr.snap_sent) pr.snap_sent = std::max(m.chunk_offset, pr.snap_acked);
-    if (m.chunk_offset > pr.snap_sent) pr.snap_sent = m.chunk_offset;
+    if (pr.snap_acked > pr.snap_sent) pr.snap_sent = pr.snap_acked;
   }
   send_snapshot_chunks(m.from, pr);
 }

@@ -10,6 +10,7 @@
 #include "sim/scheduler.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <memory>
 #include <set>
@@ -228,8 +229,9 @@ class World {
     core::Rng prng = rng_.fork();
     profile_ = o.faults ? FaultProfile::draw(prng, o.bounds) : FaultProfile{};
     if (o.faults && prng.chance(0.25)) profile_.disk.corrupt_on_crash = 0.05;
+    if (o.trace) o.trace("profile: " + profile_.describe() + " corrupt=" + std::to_string(profile_.disk.corrupt_on_crash));
     net_.set_default_link(profile_.link);
-    result_.profile = profile_.describe();
+    result_.profile = profile_.describe() + " corrupt=" + std::to_string(profile_.disk.corrupt_on_crash);
     for (std::size_t i = 1; i <= o.voters; ++i) conf_.voters.push_back(i);
     for (std::size_t i = 1; i <= o.voters; ++i) {
       auto n = std::make_unique<SimNode>();
@@ -295,6 +297,8 @@ class World {
   Instant start_ = sched_.now();
   bool faults_on_ = true;
   RaftSimResult result_;
+  std::array<std::uint64_t, 17> sent_by_type_{};
+  std::uint64_t sent_total_ = 0;
 
   // invariant state
   std::map<std::uint64_t, PeerId> leaders_;                        // term -> leader
@@ -399,6 +403,16 @@ void World::crash(SimNode& n) {
 
 void World::send(SimNode& n, const Message& m) {
   if (m.to == 0 || m.to > nodes_.size()) return;
+  if (o_.trace) {
+    sent_by_type_[static_cast<std::size_t>(m.type)]++;
+    if (++sent_total_ % 100000 == 0) {
+      std::string line = "t=" + core::format_duration(sched_.now() - start_) + " messages sent:";
+      for (std::size_t t = 0; t < sent_by_type_.size(); ++t) {
+        if (sent_by_type_[t]) line += std::string(" ") + msg_type_name(static_cast<MsgType>(t)) + "=" + std::to_string(sent_by_type_[t]);
+      }
+      o_.trace(line);
+    }
+  }
   net_.send(n.idx, static_cast<NodeIndex>(m.to), encode(m), Channel::Datagram);
 }
 

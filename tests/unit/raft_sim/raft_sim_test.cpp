@@ -54,6 +54,7 @@ void sweep(RaftSimOptions base, std::uint64_t default_seeds, const char* kind) {
     RaftSimOptions o = base;
     o.seed = seed;
     if (std::getenv("CST_SIM_TRACE")) o.trace = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    if (std::getenv("CST_SIM_VERBOSE")) std::fprintf(stderr, "seed %llu\n", static_cast<unsigned long long>(seed));
     RaftSimResult r = run_raft_sim(o);
     if (!r.ok) {
       FAIL_CHECK(r.failure);
