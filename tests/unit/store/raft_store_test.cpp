@@ -55,7 +55,7 @@ TEST_CASE("a Ready batch round-trips: entries, truncation, hard state, compactio
     REQUIRE(s.has_value());
     Ready rd;
     rd.hard_state = HardState{Term(2), 1, LogIndex(2)};
-    for (int i = 1; i <= 5; ++i) rd.entries.push_back(entry(1, i, "e" + std::to_string(i)));
+    for (int i = 1; i <= 5; ++i) rd.entries.push_back(entry(1, i, i == 1 ? "" : "e" + std::to_string(i)));
     REQUIRE((*s)->save(rd).has_value());
     Ready rd2;  // a new leader overwrites 4..5
     rd2.entries = {entry(2, 4, "x4")};

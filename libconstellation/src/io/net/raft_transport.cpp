@@ -408,6 +408,11 @@ Result<std::unique_ptr<RaftTransport>> RaftTransport::start(asio::io_context& io
 }
 
 void RaftTransport::send(std::uint64_t peer, core::Bytes payload) { impl_->send(peer, std::move(payload)); }
+void RaftTransport::set_peer(std::uint64_t peer, std::string address) {
+  impl_->opts.peers[peer] = address;
+  auto it = impl_->peers.find(peer);
+  if (it != impl_->peers.end()) it->second->address = std::move(address);
+}
 std::uint16_t RaftTransport::port() const {
   std::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();

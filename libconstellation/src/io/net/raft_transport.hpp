@@ -83,6 +83,8 @@ class RaftTransport {
 
   /// Queues payload for peer (dialing if needed). Call on the io_context's thread.
   void send(std::uint64_t peer, core::Bytes payload);
+  /// Adds or changes a peer's address (membership changes). Call on the io_context's thread.
+  void set_peer(std::uint64_t peer, std::string address);
   /// The bound listen port.
   std::uint16_t port() const;
   /// Closes every connection and the listener. Call on the io_context's thread.

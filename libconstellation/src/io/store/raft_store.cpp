@@ -223,7 +223,7 @@ Result<InitialState> RaftStore::load(const ConfState& bootstrap) {
     e.type = static_cast<EntryType>(sqlite3_column_int(d.select_all.s, 2));
     e.cluster_time = static_cast<std::uint64_t>(sqlite3_column_int64(d.select_all.s, 3));
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(d.select_all.s, 4));
-    e.data.assign(p, p + sqlite3_column_bytes(d.select_all.s, 4));
+    if (p) e.data.assign(p, p + sqlite3_column_bytes(d.select_all.s, 4));
     e.crc = static_cast<std::uint32_t>(sqlite3_column_int64(d.select_all.s, 5));
     stored_last = e.index;
     if (!damage.empty() || e.index < expect) continue;
@@ -278,7 +278,11 @@ Result<void> RaftStore::save(const Ready& rd) {
         sqlite3_bind_int64(d.insert.s, 2, static_cast<sqlite3_int64>(e.term.value()));
         sqlite3_bind_int(d.insert.s, 3, static_cast<int>(e.type));
         sqlite3_bind_int64(d.insert.s, 4, static_cast<sqlite3_int64>(e.cluster_time));
-        sqlite3_bind_blob(d.insert.s, 5, e.data.data(), static_cast<int>(e.data.size()), SQLITE_STATIC);
+        if (e.data.empty()) {
+          sqlite3_bind_zeroblob(d.insert.s, 5, 0);  // a null pointer would bind NULL
+        } else {
+          sqlite3_bind_blob(d.insert.s, 5, e.data.data(), static_cast<int>(e.data.size()), SQLITE_STATIC);
+        }
         sqlite3_bind_int64(d.insert.s, 6, static_cast<sqlite3_int64>(e.crc));
         CST_TRY(d.step_done(d.insert, "appending to the log"));
       }
