@@ -77,6 +77,9 @@ bool step(const State& s, const HistoryOp& op, State& out) {
       if (op.found != s.exists) return false;
       return !op.found || (op.out_value == s.value && op.revision == s.revision);
     case K::Acquire: {
+      // A refusal whose cluster time is unknown (a real client sees only the error) constrains
+      // nothing; successes always carry their time.
+      if (!op.ok && op.applied_at == 0) return true;
       if (op.applied_at < s.time) return false;
       out.time = op.applied_at;
       const bool same_holder_renewal = s.holder == op.value && op.applied_at < s.expiry;
@@ -98,6 +101,16 @@ bool step(const State& s, const HistoryOp& op, State& out) {
     }
     case K::Renew:
     case K::Release: {
+      if (!op.ok && op.applied_at == 0) return true;
+      if (op.ok && op.applied_at == 0) {
+        // A success of unknown time (a real client's release): it held, and now nobody does.
+        if (s.holder != op.value || s.token != op.token) return false;
+        if (op.kind == K::Release) {
+          out.holder.clear();
+          out.lock_until = 0;
+        }
+        return op.kind == K::Release;
+      }
       if (op.applied_at < s.time) return false;
       out.time = op.applied_at;
       const bool valid = s.holder == op.value && s.token == op.token && op.applied_at < s.expiry;

@@ -80,19 +80,19 @@ void sweep(RaftSimOptions base, std::uint64_t default_seeds, const char* kind) {
 TEST_CASE("raft simulation: 3 voters under swarm faults keep every invariant and stay linearizable") {
   RaftSimOptions o;
   o.voters = 3;
-  sweep(o, 1500, "unit_raft_sim -tc='*3 voters*'");
+  sweep(o, 1200, "unit_raft_sim -tc='*3 voters*'");
 }
 
 TEST_CASE("raft simulation: 5 voters under swarm faults keep every invariant and stay linearizable") {
   RaftSimOptions o;
   o.voters = 5;
-  sweep(o, 400, "unit_raft_sim -tc='*5 voters*'");
+  sweep(o, 300, "unit_raft_sim -tc='*5 voters*'");
 }
 
 TEST_CASE("raft simulation: a calm cluster commits and converges (liveness)") {
   RaftSimOptions o;
   o.faults = false;
-  sweep(o, 100, "unit_raft_sim -tc='*calm*'");
+  sweep(o, 60, "unit_raft_sim -tc='*calm*'");
 }
 
 TEST_CASE("the linearizability checker catches a deliberately stale read path") {
