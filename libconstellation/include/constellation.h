@@ -167,4 +167,6 @@ CST_EXTERN(const char *) cst_agent_node_id(const cst_agent *agent);
 }
 #endif
 
+#include <constellation/c/raft.h>
+
 #endif /* CONSTELLATION_H */

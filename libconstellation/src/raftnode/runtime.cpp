@@ -415,6 +415,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const RaftOptions& o) {
   c.logger = impl->logger.child("core");
   CST_TRY_ASSIGN(Raft r, Raft::create(c, impl->rng, std::move(init)));
   impl->core = std::make_unique<Raft>(std::move(r));
+  impl->core->set_now(sysclock().now());
   const Snapshot& snap = impl->core->snapshot();
   if (!snap.empty() && snap.data && !snap.data->empty()) {
     auto rr = impl->machine.restore(*snap.data);
@@ -449,6 +450,8 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const RaftOptions& o) {
   // A single voter (the embedded default) elects itself at once instead of waiting a timeout.
   if (!o.join && o.voters.size() == 1) {
     asio::post(impl->io, [raw] {
+      // Cluster time is stamped from `now`: set it before anything can make this node leader.
+      raw->core->set_now(sysclock().now());
       if (raw->core->role() != Role::Leader && raw->core->conf().voters.size() == 1) raw->core->campaign();
       raw->pump();
     });

@@ -392,7 +392,12 @@ RaftTransport::~RaftTransport() { impl_->stop(); }
 
 Result<std::unique_ptr<RaftTransport>> RaftTransport::start(asio::io_context& io, RaftTransportOptions options,
                                                             Receiver on_message, Unreachable on_unreachable) {
-  CST_TRY_ASSIGN(Endpoint ep, Endpoint::parse(options.listen));
+  // Port 0 (pick a free port) is valid for a listener, not for an endpoint to dial.
+  std::string listen = options.listen;
+  const bool any_port = listen.size() > 2 && listen.compare(listen.size() - 2, 2, ":0") == 0;
+  if (any_port) listen.replace(listen.size() - 1, 1, "1");
+  CST_TRY_ASSIGN(Endpoint ep, Endpoint::parse(listen));
+  if (any_port) ep.port = 0;
   std::error_code ec;
   auto addr = asio::ip::make_address(ep.host, ec);
   if (ec) return Error(Code::InvalidArgument, "raft listen address '" + options.listen + "' must be an IP literal");
