@@ -18,6 +18,7 @@ from .errors import (
     UnavailableError,
 )
 from ._constellation import Agent, canonical_json, version, version_number
+from ._constellation import KvEntry, LeaseGrant, LeaseInfo, RaftNode, RaftStatus
 
 __version__ = version()
 
@@ -29,9 +30,14 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "IoError",
+    "KvEntry",
+    "LeaseGrant",
+    "LeaseInfo",
     "NotFoundError",
     "NotLeaderError",
     "PermissionDeniedError",
+    "RaftNode",
+    "RaftStatus",
     "TimeoutError",
     "UnavailableError",
     "__version__",
