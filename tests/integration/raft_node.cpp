@@ -5,6 +5,8 @@
 //   raft_node run --id N --data-dir D --voter ID=HOST:PORT ... [--cluster-key K] [--http ADDR:PORT]
 //                 [--fast] [--join] [--log-level L]
 //   raft_node recover --data-dir D --voters 1[,2...]
+//   raft_node load --http PORT --mode put|acquire|renew --conc N --seconds S [--value BYTES]
+//                  (closed-loop HTTP/1.1 keep-alive clients; prints RPS, p50/p99 latency, errors)
 //
 // HTTP (JSON bodies; errors are {"error":{"code","message"}} with 404/409/503/504):
 //   PUT    /v1/kv/<key>?cas=<rev>        body = value           -> {"revision"}
@@ -22,8 +24,17 @@
 #include "core/json.hpp"
 #include "io/http/server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <thread>
 #include <iostream>
 #include <mutex>
 #include <condition_variable>
@@ -262,11 +273,152 @@ int recover(int argc, char** argv) {
   return 0;
 }
 
+
+// --- load generator ------------------------------------------------------------------------------
+
+// One keep-alive HTTP/1.1 connection; just enough of the protocol for our own server.
+class Conn {
+ public:
+  explicit Conn(int port) : port_(port) {}
+  ~Conn() { close_fd(); }
+  // Returns the status code (0 on a transport error) and the body.
+  int call(const std::string& method, const std::string& path, const std::string& body, std::string* out) {
+    if (fd_ < 0 && !open_fd()) return 0;
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\n\r\n" + body;
+    if (!write_all(req)) return reconnect_fail();
+    std::string head;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      if (!read_some(head)) return reconnect_fail();
+    }
+    const auto end = head.find("\r\n\r\n") + 4;
+    const int status = std::atoi(head.c_str() + 9);
+    std::size_t len = 0;
+    auto cl = head.find("Content-Length: ");
+    if (cl != std::string::npos && cl < end) len = std::strtoul(head.c_str() + cl + 16, nullptr, 10);
+    std::string rest = head.substr(end);
+    while (rest.size() < len) {
+      if (!read_some(rest)) return reconnect_fail();
+    }
+    if (out) *out = rest.substr(0, len);
+    return status;
+  }
+
+ private:
+  bool open_fd() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      close_fd();
+      return false;
+    }
+    return true;
+  }
+  void close_fd() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int reconnect_fail() {
+    close_fd();
+    return 0;
+  }
+  bool write_all(const std::string& s) {
+    std::size_t off = 0;
+    while (off < s.size()) {
+      auto n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  bool read_some(std::string& into) {
+    char buf[8192];
+    auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    into.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+  int port_;
+  int fd_ = -1;
+};
+
+std::uint64_t json_u64(const std::string& body, const std::string& key) {
+  auto p = body.find("\"" + key + "\":");
+  return p == std::string::npos ? 0 : std::strtoull(body.c_str() + p + key.size() + 3, nullptr, 10);
+}
+
+int load(int argc, char** argv) {
+  int port = 0, conc = 1;
+  double seconds = 5;
+  std::size_t value_bytes = 256;
+  std::string mode = "put";
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--http") port = std::stoi(v);
+    else if (a == "--conc") conc = std::stoi(v);
+    else if (a == "--seconds") seconds = std::stod(v);
+    else if (a == "--mode") mode = v;
+    else if (a == "--value") value_bytes = std::stoul(v);
+  }
+  const std::string value(value_bytes, 'v');
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(conc));
+  std::atomic<std::uint64_t> errors{0};
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < conc; ++c) {
+    threads.emplace_back([&, c] {
+      Conn conn(port);
+      std::uint64_t token = 0;
+      std::string out;
+      const std::string holder = "bench-" + std::to_string(c);
+      if (mode == "renew") {
+        if (conn.call("POST", "/v1/lease/renew-" + std::to_string(c) + "/acquire?holder=" + holder + "&ttl_ms=60000", "", &out) == 200) {
+          token = json_u64(out, "token");
+        }
+      }
+      for (std::uint64_t i = 0; std::chrono::steady_clock::now() < until; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        int st = 0;
+        if (mode == "put") {
+          st = conn.call("PUT", "/v1/kv/bench/c" + std::to_string(c) + "/k" + std::to_string(i % 4096), value, nullptr);
+        } else if (mode == "acquire") {
+          st = conn.call("POST", "/v1/lease/g" + std::to_string(c) + "-" + std::to_string(i) + "/acquire?holder=" + holder +
+                                     "&ttl_ms=60000", "", nullptr);
+        } else {
+          st = conn.call("POST", "/v1/lease/renew-" + std::to_string(c) + "/renew?holder=" + holder + "&token=" +
+                                     std::to_string(token), "", nullptr);
+        }
+        if (st == 200) {
+          lat[static_cast<std::size_t>(c)].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        } else {
+          errors++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0.0 : all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))]; };
+  std::printf("RPS %.1f\nLAT_P50_MS %.3f\nLAT_P99_MS %.3f\nREQS %zu\nERRS %llu\n", static_cast<double>(all.size()) / elapsed,
+              pct(0.5), pct(0.99), all.size(), static_cast<unsigned long long>(errors.load()));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "run") return run(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "recover") return recover(argc, argv);
-  std::cerr << "usage: raft_node run|recover ...\n";
+  if (argc >= 2 && std::string(argv[1]) == "load") return load(argc, argv);
+  std::cerr << "usage: raft_node run|recover|load ...\n";
   return 2;
 }

@@ -52,6 +52,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   lease::Machine machine;
   std::unique_ptr<io::net::RaftTransport> transport;
   bool storage_busy = false;
+  std::optional<HardState> lazy_hard_state;  // a commit index waiting for the next batch
   bool failed = false;
   bool stopping = false;
 
@@ -236,7 +237,17 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
         }
       }
       for (const auto& m : rd.messages) send(m);
-      if (rd.hard_state || rd.snapshot || !rd.entries.empty()) {
+      if (!rd.must_sync) {
+        // Only the commit index moved (term and vote did not; no entries or snapshot): it need
+        // not be durable before applying — after a crash the leader re-establishes it — so it
+        // rides along with the next batch instead of costing an fsync of its own.
+        if (rd.hard_state) lazy_hard_state = rd.hard_state;
+        finish(std::move(rd));
+        continue;
+      }
+      if (!rd.hard_state && lazy_hard_state) rd.hard_state = lazy_hard_state;
+      lazy_hard_state.reset();
+      {
         storage_busy = true;
         {
           std::lock_guard<std::mutex> g(storage_mu);

@@ -84,6 +84,8 @@ class RaftHarness {
   /// Transcript of everything that happened since the last take (for golden files).
   std::string take_trace();
   void set_tracing(bool on) { tracing_ = on; }
+  /// Turns the per-step safety checks off (benchmarks only: they cost O(log size) per step).
+  void set_checking(bool on) { checking_ = on; }
   std::string describe(const raft::Message& m) const;
   std::string describe_log(raft::PeerId id) const;
   std::string describe_status(raft::PeerId id) const;
@@ -107,6 +109,7 @@ class RaftHarness {
   // leader completeness: committed entries seen (index -> term)
   std::map<std::uint64_t, std::uint64_t> committed_;
   bool tracing_ = true;
+  bool checking_ = true;
   std::string trace_;
 };
 
