@@ -398,9 +398,8 @@ void Raft::run_election(bool pre, bool transfer) {
     if (v == cfg_.id) continue;
     Message req{.type = pre ? MsgType::PreVote : MsgType::Vote, .to = v, .term = t, .log_term = last_term(),
                 .index = last_index(), .transfer = transfer};
-    // A real vote request may go out at once: our own vote for ourselves is in the same Ready's
-    // hard state, and the reply cannot make us leader before advance() persisted it (votes are
-    // tallied on step, but becoming leader only emits messages; see ADR 0020).
+    // A real vote request leaves only once our term and self-vote are durable: a candidate that
+    // crashed and forgot them could otherwise vote twice in one term. Pre-votes change nothing.
     send(std::move(req), !pre);
   }
 }

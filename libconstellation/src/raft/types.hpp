@@ -207,6 +207,9 @@ struct DroppedRead {
 ///      promised before it is durable), install `snapshot` into the state machine if
 ///      `snapshot_from_leader`, apply `committed_entries`, serve `read_states`;
 ///   4. call advance(ready).
+/// When `must_sync` is false the batch holds no entries, snapshot, term or vote — at most a new
+/// commit index, which need not be durable (a restarted node relearns it from the leader) — so
+/// the owner may skip step 2's fsync and write the commit index with its next batch.
 struct Ready {
   std::optional<SoftState> soft_state;
   std::optional<HardState> hard_state;
