@@ -106,20 +106,21 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
 
   // ---------------------------------------------------------------------------------------------
 
+  // Publishes what other threads may read. Cheap: no Status copy (that clones the progress
+  // map); the configuration is copied only when it changed.
   void publish() {
-    const Status st = core->status();
     std::lock_guard<std::mutex> g(status_mu);
-    published.id = st.id;
-    published.role = role_name(st.role);
-    published.leader = st.leader;
-    published.term = st.term.value();
-    published.commit_index = st.commit.value();
-    published.applied_index = st.applied.value();
-    published.last_index = st.last_index.value();
+    published.id = opts.id;
+    published.role = role_name(core->role());
+    published.leader = core->leader();
+    published.term = core->term().value();
+    published.commit_index = core->commit_index().value();
+    published.applied_index = core->applied_index().value();
+    published.last_index = core->last_index().value();
     published.cluster_time = machine.cluster_time();
-    published.voters = st.conf.voters;
-    published.learners = st.conf.learners;
-    published.damage = st.damage;
+    if (published.voters != core->conf().voters) published.voters = core->conf().voters;
+    if (published.learners != core->conf().learners) published.learners = core->conf().learners;
+    if (published.damage != core->damage()) published.damage = core->damage();
     published_revision = machine.revision();
   }
 
