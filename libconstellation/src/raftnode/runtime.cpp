@@ -101,6 +101,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::uint64_t next_seq = 0;
   std::set<std::uint64_t> outstanding;
   std::atomic<bool> stopped{false};
+  int port = 0;  // the bound Raft port, fixed at start (readable from any thread)
 
   Clock::duration election_timeout() const { return opts.tick * opts.election_ticks; }
 
@@ -451,6 +452,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const RaftOptions& o) {
     while (s == 0) s = io::os::random_seed();
     impl->session = s;
   }
+  impl->port = impl->transport->port();
   impl->publish();
   impl->work.emplace(asio::make_work_guard(impl->io));
   impl->storage_thread = std::thread([raw] { raw->storage_loop(); });
@@ -582,6 +584,7 @@ Result<void> Runtime::read(std::function<void(const lease::Machine&)> serve, Clo
 
 Result<std::vector<lease::Event>> Runtime::watch(const std::string& prefix, std::uint64_t after, Clock::time_point until) {
   Impl& d = *impl_;
+  if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
   // First make sure this node is current (a linearizable starting point), then wait.
   std::optional<Result<std::vector<lease::Event>>> now;
   CST_TRY(read([&](const lease::Machine& m) {
@@ -611,6 +614,7 @@ Result<std::vector<lease::Event>> Runtime::watch(const std::string& prefix, std:
 
 Result<void> Runtime::transfer(std::uint64_t target, Clock::time_point deadline) {
   Impl& d = *impl_;
+  if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
   auto chosen = d.on_loop<Result<PeerId>>([&d, target]() -> Result<PeerId> {
     if (d.core->role() != Role::Leader) {
       return Error(Code::NotLeader, "leadership transfer starts on the leader (" + std::to_string(d.core->leader()) + ")");
@@ -645,6 +649,7 @@ Result<void> Runtime::transfer(std::uint64_t target, Clock::time_point deadline)
 
 Result<void> Runtime::change(ConfChange cc, const std::string& address, Clock::time_point deadline) {
   Impl& d = *impl_;
+  if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
   auto promise = std::make_shared<std::promise<Result<void>>>();
   auto future = promise->get_future();
   asio::post(d.io, [&d, promise, cc, address] {
@@ -685,7 +690,7 @@ std::uint64_t Runtime::revision() const {
   return impl_->published_revision;
 }
 
-int Runtime::raft_port() const { return impl_->transport ? impl_->transport->port() : 0; }
+int Runtime::raft_port() const { return impl_->port; }
 const RaftOptions& Runtime::options() const { return impl_->opts; }
 
 }  // namespace constellation::raftnode
