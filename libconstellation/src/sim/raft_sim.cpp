@@ -43,7 +43,6 @@ std::string raft_sim_reproducer(const RaftSimOptions& o) {
 
 namespace {
 
-constexpr std::uint64_t kNs = 1;
 
 // --- storage: an atomic batch log on the simulated disk (like SQLite's WAL: a batch is all or
 // nothing), with a checkpoint ("base") rewritten on compaction. Every record carries a CRC32C.
