@@ -24,12 +24,14 @@ void usage(std::FILE* out) {
       "usage: constellation-agent run [options]     run a node (the embedded default with no options)\n"
       "       constellation-agent version           print the version\n"
       "\n"
-      "options for run:\n"
+      "options for run (they override the configuration file and CONSTELLATION_* variables):\n"
+      "  --config FILE           YAML configuration file (docs/configuration.md)\n"
       "  --node-name NAME        node name (default: the host name)\n"
       "  --data-dir DIR          data directory (default: ./constellation-data)\n"
       "  --api-address ADDR      HTTP API listen address (default: 127.0.0.1)\n"
       "  --api-port PORT         HTTP API port, 0 for any free port (default: 7400)\n"
-      "  --log-level LEVEL       debug, info, warn or error (default: info)\n",
+      "  --log-level LEVEL       debug, info, warn or error (default: info)\n"
+      "  --services-dir DIR      directory of compose files to run\n",
       out);
 }
 
@@ -48,29 +50,30 @@ int run(int argc, char** argv) {
   constellation::AgentOptions options;
   for (int i = 0; i < argc; ++i) {
     std::string_view flag = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "constellation-agent: %s needs a value\n", argv[i]);
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    const char* v = nullptr;
-    if (flag == "--node-name" && (v = value())) options.node_name = v;
-    else if (flag == "--data-dir" && (v = value())) options.data_dir = v;
-    else if (flag == "--api-address" && (v = value())) options.api_address = v;
-    else if (flag == "--log-level" && (v = value())) options.log_level = v;
-    else if (flag == "--api-port" && (v = value())) {
-      if (parse_port(v, options.api_port) != 0) {
-        std::fprintf(stderr, "constellation-agent: --api-port: '%s' is not a port number\n", v);
-        return kExitUsage;
-      }
-    } else if (flag == "-h" || flag == "--help") {
+    std::string* target = nullptr;
+    if (flag == "--config") target = &options.config_file;
+    else if (flag == "--node-name") target = &options.node_name;
+    else if (flag == "--data-dir") target = &options.data_dir;
+    else if (flag == "--api-address") target = &options.api_address;
+    else if (flag == "--log-level") target = &options.log_level;
+    else if (flag == "--services-dir") target = &options.services_dir;
+    else if (flag == "-h" || flag == "--help") {
       usage(stdout);
       return kExitOk;
-    } else {
-      if (!v) std::fprintf(stderr, "constellation-agent: unknown option '%s'\n", argv[i]);
+    } else if (flag != "--api-port") {
+      std::fprintf(stderr, "constellation-agent: unknown option '%s'\n", argv[i]);
       usage(stderr);
+      return kExitUsage;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "constellation-agent: %s needs a value\n", argv[i]);
+      return kExitUsage;
+    }
+    const char* v = argv[++i];
+    if (target) {
+      *target = v;
+    } else if (parse_port(v, options.api_port) != 0) {
+      std::fprintf(stderr, "constellation-agent: --api-port: '%s' is not a port number\n", v);
       return kExitUsage;
     }
   }
@@ -93,7 +96,7 @@ int run(int argc, char** argv) {
     return kExitFailure;
   }
   std::error_code ec;
-  auto data = std::filesystem::absolute(options.data_dir, ec).lexically_normal().string();
+  auto data = std::filesystem::absolute(a.data_dir(), ec).lexically_normal().string();
   const std::string url = a.api_url();
   std::printf(
       "Constellation %s: node %s (%s) is running.\n"

@@ -120,22 +120,34 @@ typedef struct cst_agent cst_agent;
 
 #define CST_AGENT_OPTIONS_VERSION 1
 
-/** Options for cst_agent_open(). String fields are copied; NULL means the default. */
+/**
+ * Options for cst_agent_open(). Configuration is layered: built-in defaults, the YAML file (or
+ * text), CONSTELLATION_* environment variables, then the overrides below. String fields are
+ * copied; NULL keeps the configured value.
+ */
 typedef struct cst_agent_options {
   unsigned int version;
-  /** Node name, unique in the cluster. Default: the host name. */
+  /** Node name override. */
   const char *node_name;
-  /** Data directory. Default "constellation-data". */
+  /** Data directory override (configured default "constellation-data"). */
   const char *data_dir;
-  /** HTTP API listen address. Default "127.0.0.1". */
+  /** HTTP API listen address override (configured default "127.0.0.1"). */
   const char *api_address;
-  /** HTTP API port; 0 picks a free port. Default 7400. */
+  /** HTTP API port override; 0 picks a free port; -1 keeps the configured one (7400). */
   int api_port;
-  /** "debug", "info", "warn" or "error". Default "info". */
+  /** Log level override: "debug", "info", "warn" or "error". */
   const char *log_level;
+  /** Path of a YAML configuration file, or NULL. */
+  const char *config_file;
+  /** YAML configuration text (instead of config_file), or NULL. */
+  const char *config_yaml;
+  /** Non-zero: apply CONSTELLATION_* environment variables (default 1). */
+  int use_environment;
+  /** Directory of compose files override. */
+  const char *services_dir;
 } cst_agent_options;
 
-#define CST_AGENT_OPTIONS_INIT {CST_AGENT_OPTIONS_VERSION, NULL, NULL, NULL, 7400, NULL}
+#define CST_AGENT_OPTIONS_INIT {CST_AGENT_OPTIONS_VERSION, NULL, NULL, NULL, -1, NULL, NULL, NULL, 1, NULL}
 
 /** Sets `opts` to the defaults of `version` (pass CST_AGENT_OPTIONS_VERSION). */
 CST_EXTERN(int) cst_agent_options_init(cst_agent_options *opts, unsigned int version);
@@ -167,6 +179,7 @@ CST_EXTERN(const char *) cst_agent_node_id(const cst_agent *agent);
 }
 #endif
 
+#include <constellation/c/dns.h>
 #include <constellation/c/raft.h>
 
 #endif /* CONSTELLATION_H */

@@ -8,12 +8,12 @@
 
 static int failures = 0;
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                          \
-    }                                                                      \
+      failures++;                                                              \
+    }                                                                          \
   } while (0)
 
 static void test_version(void) {
@@ -22,9 +22,9 @@ static void test_version(void) {
 }
 
 static void test_json(void) {
-  char *out = NULL;
+  char* out = NULL;
   size_t len = 0;
-  const char *in = "{\"b\": [1, 2.5, \"\\u00e9\\n\"], \"a\": null}";
+  const char* in = "{\"b\": [1, 2.5, \"\\u00e9\\n\"], \"a\": null}";
   CHECK(cst_json_canonicalize(&out, &len, in, strlen(in), NULL) == CST_OK);
   CHECK(out != NULL && strcmp(out, "{\"a\":null,\"b\":[1,2.5,\"\xc3\xa9\\n\"]}") == 0);
   CHECK(len == strlen(out));
@@ -46,10 +46,10 @@ static void test_json(void) {
   /* Errors: a code, a message, and *out left NULL. */
   cst_error_clear();
   CHECK(cst_error_last() == NULL);
-  out = (char *)1;
+  out = (char*)1;
   CHECK(cst_json_canonicalize(&out, NULL, "{\"a\":", 5, NULL) == CST_EINVAL);
   CHECK(out == NULL);
-  const cst_error *e = cst_error_last();
+  const cst_error* e = cst_error_last();
   CHECK(e != NULL && e->code == CST_EINVAL && strstr(e->message, "invalid JSON") != NULL);
   CHECK(cst_json_canonicalize(NULL, NULL, "1", 1, NULL) == CST_EINVAL);
 
@@ -64,21 +64,21 @@ static void test_json(void) {
   cst_free(NULL);
 }
 
-static void test_agent(const char *data_dir) {
+static void test_agent(const char* data_dir) {
   cst_agent_options opts;
   CHECK(cst_agent_options_init(&opts, CST_AGENT_OPTIONS_VERSION) == CST_OK);
-  CHECK(opts.api_port == 7400);
+  CHECK(opts.api_port == -1 && opts.use_environment == 1);
   opts.data_dir = data_dir;
   opts.api_port = 0;
   opts.node_name = "c-test";
   opts.log_level = "warn";
-  cst_agent *agent = NULL;
+  cst_agent* agent = NULL;
   CHECK(cst_agent_open(&agent, &opts) == CST_OK);
   if (!agent) return;
   CHECK(strlen(cst_agent_node_id(agent)) == 32);
 
   /* The data directory is locked while the agent lives. */
-  cst_agent *second = NULL;
+  cst_agent* second = NULL;
   CHECK(cst_agent_open(&second, &opts) == CST_EUNAVAILABLE);
   CHECK(second == NULL);
   CHECK(strstr(cst_error_last()->message, "in use") != NULL);
@@ -98,12 +98,12 @@ static void test_agent(const char *data_dir) {
   opts.api_port = 0;
   opts.log_level = "loud";
   CHECK(cst_agent_open(&agent, &opts) == CST_EINVAL);
-  CHECK(strstr(cst_error_last()->message, "log_level") != NULL);
+  CHECK(strstr(cst_error_last()->message, "log.level") != NULL);
   CHECK(cst_agent_start(NULL) == CST_EINVAL);
   CHECK(cst_agent_node_id(NULL) == NULL);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   test_version();
   test_json();
   test_agent(argc > 1 ? argv[1] : "capi-test-data");

@@ -19,13 +19,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::uint8_t op : ops) {
     std::size_t before = r.offset();
     switch (op % 10) {
-      case 0: r.u8("u8"); break;
-      case 1: r.u16be("u16"); break;
-      case 2: r.u32be("u32"); break;
-      case 3: r.u64be("u64"); break;
-      case 4: r.varint("varint"); break;
-      case 5: r.svarint("svarint"); break;
-      case 6: r.varint_max("count", op); break;
+      case 0:
+        r.u8("u8");
+        break;
+      case 1:
+        r.u16be("u16");
+        break;
+      case 2:
+        r.u32be("u32");
+        break;
+      case 3:
+        r.u64be("u64");
+        break;
+      case 4:
+        r.varint("varint");
+        break;
+      case 5:
+        r.svarint("svarint");
+        break;
+      case 6:
+        r.varint_max("count", op);
+        break;
       case 7: {
         auto b = r.bytes("bytes", op / 10);
         if (!b.empty()) CST_ASSERT(b.data() >= input.data() && b.data() + b.size() <= input.data() + input.size());
@@ -38,7 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)sink;
         break;
       }
-      case 9: r.rest(); break;
+      case 9:
+        r.rest();
+        break;
     }
     CST_ASSERT(r.offset() <= input.size());
     CST_ASSERT(r.offset() >= before || !r.ok());

@@ -13,7 +13,9 @@ int main() {
             {"direction", "kind"})
       .labels({"in", "ping"})
       .inc(42);
-  r.counter("constellation_packets_total", "", {"direction", "kind"}).labels({"out", "quote\"and\\slash\nnewline"}).inc();
+  r.counter("constellation_packets_total", "", {"direction", "kind"})
+      .labels({"out", "quote\"and\\slash\nnewline"})
+      .inc();
   r.gauge("constellation_members", "Members by state.", {"state"}).labels({"alive"}).set(5);
   r.gauge("constellation_members", "", {"state"}).labels({"suspect"}).set(0);
   r.gauge("constellation_nan_value", "A NaN value.").get().set(std::nan(""));

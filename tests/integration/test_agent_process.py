@@ -128,3 +128,57 @@ def test_port_in_use_is_reported(agent, agent_bin, tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert "cannot listen" in r.stderr
+
+
+def test_systemd_notify_ready_watchdog_stopping(agent_bin, tmp_path):
+    import os
+    import socket
+    sock_path = str(tmp_path / "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(sock_path)
+    s.settimeout(20)
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="200000")
+    proc = subprocess.Popen([agent_bin, "run", "--data-dir", str(tmp_path / "data"), "--api-port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        messages = [s.recv(4096).decode()]
+        assert messages[0].startswith("READY=1\nSTATUS=serving on http://127.0.0.1:")
+        messages.append(s.recv(4096).decode())
+        assert messages[1] == "WATCHDOG=1"
+        proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in messages:
+            messages.append(s.recv(4096).decode())
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        s.close()
+
+
+def test_config_file_errors_name_file_line_and_field(agent_bin, tmp_path):
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("node:\n  name: n1\nraft:\n  bootstrap_expect: many\n")
+    r = subprocess.run([agent_bin, "run", "--config", str(cfg), "--data-dir", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert f"{cfg}:4:21: raft.bootstrap_expect: expected an integer, got 'many'" in r.stderr
+
+
+def test_config_file_and_environment_are_applied(agent_bin, tmp_path):
+    import os
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("node:\n  name: from-file\n  colour: blue\napi:\n  listen: 127.0.0.1:0\n")
+    env = dict(os.environ, CONSTELLATION_NODE_NAME="from-env")
+    proc = subprocess.Popen([agent_bin, "run", "--config", str(cfg), "--data-dir", str(tmp_path / "d")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert "node from-env" in line, line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    logs = [json.loads(x) for x in proc.stderr.read().splitlines() if x.startswith("{")]
+    warnings = [x for x in logs if x["msg"] == "configuration warning"]
+    assert warnings and warnings[0]["warning"] == "unknown key 'node.colour' (ignored)"
+    assert warnings[0]["where"] == f"{cfg}:3:3"

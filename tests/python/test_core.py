@@ -64,8 +64,8 @@ def test_agent_serves_health_and_version(data_dir):
 
 def test_agent_option_errors(data_dir):
     with pytest.raises(constellation.InvalidArgumentError, match="api_port"):
-        constellation.Agent(data_dir=data_dir, api_port=-1)
-    with pytest.raises(constellation.InvalidArgumentError, match="log_level"):
+        constellation.Agent(data_dir=data_dir, api_port=70000)
+    with pytest.raises(constellation.InvalidArgumentError, match="log.level"):
         constellation.Agent(data_dir=data_dir, log_level="loud")
     first = constellation.Agent(data_dir=data_dir, api_port=0)
     with pytest.raises(constellation.UnavailableError, match="in use"):

@@ -18,6 +18,7 @@ from .errors import (
     UnavailableError,
 )
 from ._constellation import Agent, canonical_json, version, version_number
+from ._constellation import DnsEngine, hostnames_from_rule, normalize_hostname
 from ._constellation import KvEntry, LeaseGrant, LeaseInfo, RaftNode, RaftStatus
 
 __version__ = version()
@@ -26,6 +27,7 @@ __all__ = [
     "Agent",
     "ConflictError",
     "CorruptError",
+    "DnsEngine",
     "Error",
     "InternalError",
     "InvalidArgumentError",
@@ -42,6 +44,8 @@ __all__ = [
     "UnavailableError",
     "__version__",
     "canonical_json",
+    "hostnames_from_rule",
+    "normalize_hostname",
     "version",
     "version_number",
 ]

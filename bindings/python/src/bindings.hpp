@@ -24,6 +24,7 @@ inline void unwrap(Result<void> r) {
 
 void bind_json(py::module_& m);
 void bind_agent(py::module_& m);
+void bind_dns(py::module_& m);
 void bind_raft(py::module_& m);
 
 }  // namespace constellation::python

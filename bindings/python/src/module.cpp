@@ -13,5 +13,6 @@ PYBIND11_MODULE(_constellation, m) {
         "The library's version as major * 1000000 + minor * 1000 + patch.");
   constellation::python::bind_json(m);
   constellation::python::bind_agent(m);
+  constellation::python::bind_dns(m);
   constellation::python::bind_raft(m);
 }

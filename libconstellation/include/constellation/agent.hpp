@@ -8,30 +8,45 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace constellation {
 
-/// Everything an agent needs to start. The defaults are the embedded default: one node, data in
-/// ./constellation-data, every listener on loopback.
+/// How to start an agent. Configuration is layered: built-in defaults (the embedded default: one
+/// node, data in ./constellation-data, every listener on loopback), then the YAML file or text,
+/// then CONSTELLATION_* environment variables, then the overrides below. docs/configuration.md
+/// lists every setting.
 struct AgentOptions {
-  /// This node's name, unique in the cluster. Empty: the host name.
+  /// Path of a YAML configuration file. Empty: none.
+  std::string config_file;
+  /// YAML configuration given as text (instead of a file; setting both is an error).
+  std::string config_yaml;
+  /// Apply CONSTELLATION_* environment variables. Default true.
+  bool use_environment = true;
+
+  // Overrides, applied last. An empty string (or a negative port) keeps the configured value.
+  /// This node's name, unique in the cluster (configured default: the host name).
   std::string node_name;
-  /// Directory for the node's identity, Raft log and state. Created if missing (mode 0700).
-  std::string data_dir = "constellation-data";
-  /// Address the HTTP API (health, version, metrics, later everything else) listens on.
-  std::string api_address = "127.0.0.1";
-  /// TCP port of the HTTP API; 0 picks a free port (see Agent::api_port()). Default 7400.
-  int api_port = 7400;
-  /// Minimum level of the JSON log lines written to stderr: debug, info, warn or error.
-  std::string log_level = "info";
+  /// Directory for the node's identity, Raft log and state; created (mode 0700) and locked.
+  std::string data_dir;
+  /// Address the HTTP API listens on (configured default 127.0.0.1).
+  std::string api_address;
+  /// TCP port of the HTTP API; 0 picks a free port (see Agent::api_port()). -1: configured (7400).
+  int api_port = -1;
+  /// Minimum level of the JSON log lines on stderr: debug, info, warn or error.
+  std::string log_level;
+  /// Directory of compose files this node runs.
+  std::string services_dir;
 };
 
 /// A running node. Thread-safe: start(), stop() and the getters may be called from any thread.
 class CST_API Agent {
  public:
-  /// Validates options, creates the data directory and loads (or creates) the node's identity.
-  /// Nothing listens yet. Errors: InvalidArgument (a bad option, naming it), Io (the data
-  /// directory cannot be created or read), Corrupt (a damaged identity file).
+  /// Reads and validates the configuration, creates and locks the data directory and loads (or
+  /// creates) the node's identity. Nothing listens yet. Errors: InvalidArgument (a bad setting:
+  /// the message names file:line:column and field, the environment variable, or the option),
+  /// NotFound (config_file missing), Io (the data directory cannot be created or read),
+  /// Unavailable (another agent holds the data directory), Corrupt (a damaged identity file).
   static Result<std::unique_ptr<Agent>> open(AgentOptions options);
 
   ~Agent();
@@ -53,6 +68,11 @@ class CST_API Agent {
   std::string node_id() const;
   /// The node's name.
   std::string node_name() const;
+  /// The data directory in use.
+  std::string data_dir() const;
+  /// Configuration warnings found while opening (unknown keys and variables), one per line as
+  /// "where: message". They are also logged at start().
+  std::vector<std::string> warnings() const;
   /// The API's bound port (meaningful after start()).
   int api_port() const;
   /// "http://<address>:<port>" of the API (after start()).

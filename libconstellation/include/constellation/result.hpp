@@ -82,19 +82,28 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  template <class U = T, std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                              !std::is_same_v<std::remove_cvref_t<U>, Result> &&
-                                              !std::is_same_v<std::remove_cvref_t<U>, Error>,
-                                          int> = 0>
+  template <class U = T,
+            std::enable_if_t<std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, Result> &&
+                                 !std::is_same_v<std::remove_cvref_t<U>, Error>,
+                             int> = 0>
   Result(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT: implicit
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}     // NOLINT: implicit
+  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}      // NOLINT: implicit
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { check(); return *std::get_if<0>(&v_); }
-  const T& value() const& { check(); return *std::get_if<0>(&v_); }
-  T&& value() && { check(); return std::move(*std::get_if<0>(&v_)); }
+  T& value() & {
+    check();
+    return *std::get_if<0>(&v_);
+  }
+  const T& value() const& {
+    check();
+    return *std::get_if<0>(&v_);
+  }
+  T&& value() && {
+    check();
+    return std::move(*std::get_if<0>(&v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -109,6 +118,12 @@ class [[nodiscard]] Result {
   Error&& error() && {
     if (has_value()) detail::bad_result_access(nullptr);
     return std::move(*std::get_if<1>(&v_));
+  }
+
+  /// This result, with "<where>: " prepended to the message if it holds an error.
+  Result with_context(std::string_view where) && {
+    if (has_value()) return std::move(*this);
+    return std::move(*std::get_if<1>(&v_)).with_context(where);
   }
 
   template <class U>
@@ -145,6 +160,11 @@ class [[nodiscard]] Result<void> {
     if (ok_) detail::bad_result_access(nullptr);
     return std::move(error_);
   }
+  /// This result, with "<where>: " prepended to the message if it holds an error.
+  Result with_context(std::string_view where) && {
+    if (ok_) return {};
+    return std::move(error_).with_context(where);
+  }
 
  private:
   Error error_{Code::Internal, {}};
@@ -160,15 +180,15 @@ inline Result<void> ok() { return {}; }
 #define CST_CONCAT_(a, b) CST_CONCAT_INNER_(a, b)
 
 /// Returns the error of a Result-valued expression from the enclosing function.
-#define CST_TRY(expr)                                        \
-  do {                                                       \
-    auto&& cst_try_result_ = (expr);                         \
+#define CST_TRY(expr)                                                \
+  do {                                                               \
+    auto&& cst_try_result_ = (expr);                                 \
     if (!cst_try_result_) return std::move(cst_try_result_).error(); \
   } while (false)
 
 /// `CST_TRY_ASSIGN(auto x, f());` declares x from f()'s value, or returns f()'s error.
 #define CST_TRY_ASSIGN(lhs, expr) CST_TRY_ASSIGN_IMPL_(CST_CONCAT_(cst_try_, __LINE__), lhs, expr)
-#define CST_TRY_ASSIGN_IMPL_(tmp, lhs, expr)  \
-  auto tmp = (expr);                          \
-  if (!tmp) return std::move(tmp).error();    \
+#define CST_TRY_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                         \
+  if (!tmp) return std::move(tmp).error();   \
   lhs = std::move(*tmp)

@@ -100,6 +100,10 @@ int cst_agent_open(cst_agent** out, const cst_agent_options* opts) {
       if (opts->api_address) o.api_address = opts->api_address;
       o.api_port = opts->api_port;
       if (opts->log_level) o.log_level = opts->log_level;
+      if (opts->config_file) o.config_file = opts->config_file;
+      if (opts->config_yaml) o.config_yaml = opts->config_yaml;
+      o.use_environment = opts->use_environment != 0;
+      if (opts->services_dir) o.services_dir = opts->services_dir;
     }
     auto agent = constellation::Agent::open(std::move(o));
     if (!agent) return fail(agent.error());

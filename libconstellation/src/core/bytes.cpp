@@ -211,9 +211,7 @@ std::uint32_t crc32c_raw(std::uint32_t crc, const std::uint8_t* p, std::size_t n
 
 }  // namespace
 
-std::uint32_t crc32c_extend(std::uint32_t crc, ByteView data) {
-  return ~crc32c_raw(~crc, data.data(), data.size());
-}
+std::uint32_t crc32c_extend(std::uint32_t crc, ByteView data) { return ~crc32c_raw(~crc, data.data(), data.size()); }
 
 std::uint32_t crc32c(ByteView data) { return crc32c_extend(0, data); }
 

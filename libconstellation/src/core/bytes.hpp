@@ -19,12 +19,8 @@ namespace constellation::core {
 using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
 
-inline ByteView as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-inline std::string_view as_chars(ByteView b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
+inline ByteView as_bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+inline std::string_view as_chars(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 /// Maximum encoded size of a 64-bit LEB128 varint.
 inline constexpr std::size_t kMaxVarintBytes = 10;
@@ -46,7 +42,10 @@ class ByteWriter {
   void raw(ByteView b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
   void raw(std::string_view s) { raw(as_bytes(s)); }
   /// varint length, then the bytes.
-  void prefixed(ByteView b) { varint(b.size()); raw(b); }
+  void prefixed(ByteView b) {
+    varint(b.size());
+    raw(b);
+  }
   void prefixed(std::string_view s) { prefixed(as_bytes(s)); }
 
   /// Overwrites 4 bytes at `offset` (reserved earlier with u32be(0)) with v, big-endian.

@@ -4,10 +4,10 @@
 
 #include "core/assert.hpp"
 
+#include <unistd.h>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <unistd.h>
 
 namespace constellation {
 

@@ -22,10 +22,14 @@ Result<NodeId> NodeId::parse(std::string_view hex) {
   for (std::size_t i = 0; i < 32; ++i) {
     char c = hex[i];
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return Error(Code::InvalidArgument, "node id has a non-hex character at position " + std::to_string(i));
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      return Error(Code::InvalidArgument, "node id has a non-hex character at position " + std::to_string(i));
     b[i / 2] = static_cast<std::uint8_t>(b[i / 2] | (i % 2 == 0 ? v << 4 : v));
   }
   return NodeId(b);

@@ -90,9 +90,7 @@ const Value* Value::find(std::string_view key) const {
   return nullptr;
 }
 
-Value* Value::find(std::string_view key) {
-  return const_cast<Value*>(static_cast<const Value*>(this)->find(key));
-}
+Value* Value::find(std::string_view key) { return const_cast<Value*>(static_cast<const Value*>(this)->find(key)); }
 
 Value& Value::operator[](std::string_view key) {
   if (is_null()) v_ = Object{};
@@ -133,10 +131,20 @@ std::int32_t decode_utf8(std::string_view s, std::size_t i, std::size_t& len) {
   std::size_t n;
   std::int32_t cp;
   std::int32_t min;
-  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; min = 0x80; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; min = 0x800; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; min = 0x10000; }
-  else return -1;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    cp = c & 0x07;
+    min = 0x10000;
+  } else
+    return -1;
   if (i + n > s.size()) return -1;
   for (std::size_t k = 1; k < n; ++k) {
     if ((b(k) & 0xC0) != 0x80) return -1;
@@ -206,8 +214,10 @@ void append_escaped(std::string& out, std::string_view s, bool ascii_only) {
     std::size_t len;
     std::int32_t cp = decode_utf8(s, i, len);
     if (cp < 0) {
-      if (ascii_only) append_u_escape(out, 0xFFFD);
-      else out += "\xEF\xBF\xBD";
+      if (ascii_only)
+        append_u_escape(out, 0xFFFD);
+      else
+        out += "\xEF\xBF\xBD";
     } else if (cp == 0x2028 || cp == 0x2029 || ascii_only) {
       if (cp >= 0x10000) {
         unsigned v = static_cast<unsigned>(cp) - 0x10000;
@@ -326,9 +336,12 @@ Writer& Writer::value(double d) {
     return *this;
   }
   if (d == 0) d = 0;  // -0 and +0 print the same
-  char buf[32];
+  char buf[40];
   auto r = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
   out_.append(buf, r.ptr);
+  // A double that prints like an integer ("100", "184674473709551600000") keeps a fraction, so it
+  // reads back as a number of the same kind — and one beyond 64 bits reads back at all.
+  if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) out_ += ".0";
   return *this;
 }
 
@@ -406,9 +419,8 @@ Error wrong_type(std::string_view where, std::string_view key, std::string_view 
 
 Result<const Value*> get_member(const Value& obj, std::string_view key, std::string_view where) {
   if (!obj.is_object()) {
-    return Error(Code::InvalidArgument,
-                 std::string(where.empty() ? "document" : where) + ": expected object, got " +
-                     std::string(type_name(obj.type())));
+    return Error(Code::InvalidArgument, std::string(where.empty() ? "document" : where) + ": expected object, got " +
+                                            std::string(type_name(obj.type())));
   }
   const Value* v = obj.find(key);
   if (!v) return Error(Code::InvalidArgument, member_path(where, key) + ": required field is missing");
@@ -459,8 +471,7 @@ Result<std::string> get_string_or(const Value& obj, std::string_view key, std::s
   return get_string(obj, key, where);
 }
 
-Result<std::int64_t> get_int_or(const Value& obj, std::string_view key, std::string_view where,
-                                std::int64_t fallback) {
+Result<std::int64_t> get_int_or(const Value& obj, std::string_view key, std::string_view where, std::int64_t fallback) {
   const Value* v = obj.find(key);
   if (!v || v->is_null()) return fallback;
   return get_int(obj, key, where);

@@ -64,9 +64,9 @@ class Value {
 
   // Typed access; the type must match (a bug otherwise). Use the get_* helpers for input.
   bool as_bool() const;
-  std::int64_t as_int() const;     // Int, or UInt <= INT64_MAX
-  std::uint64_t as_uint() const;   // UInt, or Int >= 0
-  double as_double() const;        // any number
+  std::int64_t as_int() const;    // Int, or UInt <= INT64_MAX
+  std::uint64_t as_uint() const;  // UInt, or Int >= 0
+  double as_double() const;       // any number
   const std::string& as_string() const;
   const Array& as_array() const;
   Array& as_array();
@@ -177,10 +177,8 @@ Result<bool> get_bool(const Value& obj, std::string_view key, std::string_view w
 Result<const Array*> get_array(const Value& obj, std::string_view key, std::string_view where);
 Result<const Value*> get_object(const Value& obj, std::string_view key, std::string_view where);
 /// As the get_* above but a missing key (or null) yields `fallback`.
-Result<std::string> get_string_or(const Value& obj, std::string_view key, std::string_view where,
-                                  std::string fallback);
-Result<std::int64_t> get_int_or(const Value& obj, std::string_view key, std::string_view where,
-                                std::int64_t fallback);
+Result<std::string> get_string_or(const Value& obj, std::string_view key, std::string_view where, std::string fallback);
+Result<std::int64_t> get_int_or(const Value& obj, std::string_view key, std::string_view where, std::int64_t fallback);
 Result<bool> get_bool_or(const Value& obj, std::string_view key, std::string_view where, bool fallback);
 
 /// Byte offset of the first invalid UTF-8 sequence in s, or npos if s is valid UTF-8

@@ -98,10 +98,18 @@ class Logger {
   void set_level(Level level) { min_ = level; }
 
   void log(Level level, std::string_view message, std::initializer_list<Field> fields = {}) const;
-  void debug(std::string_view message, std::initializer_list<Field> fields = {}) const { log(Level::Debug, message, fields); }
-  void info(std::string_view message, std::initializer_list<Field> fields = {}) const { log(Level::Info, message, fields); }
-  void warn(std::string_view message, std::initializer_list<Field> fields = {}) const { log(Level::Warn, message, fields); }
-  void error(std::string_view message, std::initializer_list<Field> fields = {}) const { log(Level::Error, message, fields); }
+  void debug(std::string_view message, std::initializer_list<Field> fields = {}) const {
+    log(Level::Debug, message, fields);
+  }
+  void info(std::string_view message, std::initializer_list<Field> fields = {}) const {
+    log(Level::Info, message, fields);
+  }
+  void warn(std::string_view message, std::initializer_list<Field> fields = {}) const {
+    log(Level::Warn, message, fields);
+  }
+  void error(std::string_view message, std::initializer_list<Field> fields = {}) const {
+    log(Level::Error, message, fields);
+  }
 
  private:
   Sink* sink_;

@@ -15,7 +15,8 @@ bool valid_metric_name(std::string_view n) {
   if (n.empty()) return false;
   for (std::size_t i = 0; i < n.size(); ++i) {
     char c = n[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9');
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9');
     if (!ok) return false;
   }
   return true;
@@ -33,18 +34,25 @@ bool valid_label_name(std::string_view n) {
 
 void append_escaped_label(std::string& out, std::string_view v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
 }
 
 void append_escaped_help(std::string& out, std::string_view v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
 }
 
@@ -247,8 +255,8 @@ HistogramFamily& Registry::histogram(std::string_view name, std::string_view hel
   std::lock_guard lock(mu_);
   Entry& e = entry(name, Kind::Histogram, label_names);
   if (!e.histogram) {
-    e.histogram.reset(new HistogramFamily(std::string(name), std::string(help), Kind::Histogram,
-                                          std::move(label_names), std::move(upper_bounds)));
+    e.histogram.reset(new HistogramFamily(std::string(name), std::string(help), Kind::Histogram, std::move(label_names),
+                                          std::move(upper_bounds)));
   } else {
     CST_ASSERT_MSG(e.histogram->label_names_ == label_names, "metric registered twice with different labels");
   }

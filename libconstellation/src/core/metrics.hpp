@@ -80,7 +80,10 @@ class Family {
   friend class Registry;
   Family(std::string name, std::string help, Kind kind, std::vector<std::string> label_names,
          std::vector<double> buckets)
-      : name_(std::move(name)), help_(std::move(help)), kind_(kind), label_names_(std::move(label_names)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        kind_(kind),
+        label_names_(std::move(label_names)),
         buckets_(std::move(buckets)) {}
   M& series(std::vector<std::string> values);
   void render(std::string& out) const;

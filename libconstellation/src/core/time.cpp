@@ -47,9 +47,8 @@ std::string WallTime::to_rfc3339() const {
 }
 
 Instant SystemClock::now() const {
-  return Instant::from_nanos(std::chrono::duration_cast<Duration>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count());
+  return Instant::from_nanos(
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
 WallTime SystemClock::wall_now() const {

@@ -28,8 +28,14 @@ class Instant {
   constexpr std::int64_t nanos() const { return ns_; }
   constexpr Duration since_epoch() const { return Duration(ns_); }
 
-  constexpr Instant& operator+=(Duration d) { ns_ = saturating_add(ns_, d.count()); return *this; }
-  constexpr Instant& operator-=(Duration d) { ns_ = saturating_add(ns_, -d.count()); return *this; }
+  constexpr Instant& operator+=(Duration d) {
+    ns_ = saturating_add(ns_, d.count());
+    return *this;
+  }
+  constexpr Instant& operator-=(Duration d) {
+    ns_ = saturating_add(ns_, -d.count());
+    return *this;
+  }
   friend constexpr Instant operator+(Instant t, Duration d) { return t += d; }
   friend constexpr Instant operator-(Instant t, Duration d) { return t -= d; }
   friend constexpr Duration operator-(Instant a, Instant b) { return Duration(a.ns_ - b.ns_); }
@@ -80,8 +86,7 @@ class SystemClock final : public Clock {
 class ManualClock final : public Clock {
  public:
   /// Starts at `start` on the monotonic line and at `wall` (default 2026-01-01T00:00:00Z).
-  explicit ManualClock(Instant start = {}, WallTime wall = {1767225600LL * 1000000000LL})
-      : now_(start), wall_(wall) {}
+  explicit ManualClock(Instant start = {}, WallTime wall = {1767225600LL * 1000000000LL}) : now_(start), wall_(wall) {}
 
   Instant now() const override { return now_; }
   WallTime wall_now() const override { return wall_; }

@@ -56,7 +56,8 @@ void Disk::crash() {
   if (!durable_.empty() && faults_.corrupt_on_crash > 0 && rng_.chance(faults_.corrupt_on_crash)) {
     auto it = durable_.begin();
     std::advance(it, static_cast<std::ptrdiff_t>(rng_.below(durable_.size())));
-    if (!it->second.empty()) it->second[rng_.below(it->second.size())] ^= static_cast<std::uint8_t>(1 + rng_.below(255));
+    if (!it->second.empty())
+      it->second[rng_.below(it->second.size())] ^= static_cast<std::uint8_t>(1 + rng_.below(255));
   }
   view_ = durable_;
 }

@@ -59,7 +59,8 @@ bool Network::send(NodeIndex from, NodeIndex to, core::Bytes payload, Channel ch
   }
   const LinkModel& m = link(from, to);
   Duration delay = m.latency;
-  if (m.jitter.count() > 0) delay += Duration(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(m.jitter.count()) + 1)));
+  if (m.jitter.count() > 0)
+    delay += Duration(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(m.jitter.count()) + 1)));
   if (channel == Channel::Datagram) {
     auto rl = receive_loss_.find(to);
     double loss = m.loss + (rl == receive_loss_.end() ? 0.0 : rl->second);
@@ -70,7 +71,10 @@ bool Network::send(NodeIndex from, NodeIndex to, core::Bytes payload, Channel ch
     if (m.reorder > 0 && rng_.chance(m.reorder)) delay += m.reorder_delay;
     if (m.duplicate > 0 && rng_.chance(m.duplicate)) {
       stats_.duplicated += 1;
-      Duration extra = m.jitter.count() > 0 ? Duration(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(m.jitter.count()) + 1))) : Duration(0);
+      Duration extra =
+          m.jitter.count() > 0
+              ? Duration(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(m.jitter.count()) + 1)))
+              : Duration(0);
       deliver_at(sched_.now() + delay + extra, from, to, channel, payload);
     }
     deliver_at(sched_.now() + delay, from, to, channel, std::move(payload));

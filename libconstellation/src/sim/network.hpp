@@ -42,8 +42,8 @@ enum class Channel { Datagram, Stream };
 struct NetworkStats {
   std::uint64_t sent = 0;
   std::uint64_t delivered = 0;
-  std::uint64_t lost = 0;          // dropped by the loss model
-  std::uint64_t partitioned = 0;   // dropped by a partition or a detached receiver
+  std::uint64_t lost = 0;         // dropped by the loss model
+  std::uint64_t partitioned = 0;  // dropped by a partition or a detached receiver
   std::uint64_t duplicated = 0;
   std::uint64_t bytes_sent = 0;
 };

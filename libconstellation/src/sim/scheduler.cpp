@@ -101,7 +101,8 @@ Instant NodeClock::to_global(Instant local) const {
   Instant g = anchor_global_ + Duration(static_cast<std::int64_t>(std::llround(delta)));
   // Rounding can land a nanosecond early or late: take the first instant that reads >= local.
   while (local_at(g, anchor_global_, anchor_local_, rate_) < local) g += Duration(1);
-  while (local_at(g - Duration(1), anchor_global_, anchor_local_, rate_) >= local && g > anchor_global_) g -= Duration(1);
+  while (local_at(g - Duration(1), anchor_global_, anchor_local_, rate_) >= local && g > anchor_global_)
+    g -= Duration(1);
   return g < sched_.now() ? sched_.now() : g;
 }
 

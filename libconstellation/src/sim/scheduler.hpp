@@ -52,9 +52,7 @@ class Scheduler {
     Task task;
   };
   struct Later {
-    bool operator()(const Event& a, const Event& b) const {
-      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
-    }
+    bool operator()(const Event& a, const Event& b) const { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
   };
   Instant now_;
   std::uint64_t next_seq_ = 0;

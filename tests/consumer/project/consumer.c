@@ -5,7 +5,7 @@
 #include <string.h>
 
 int main(void) {
-  char *out = NULL;
+  char* out = NULL;
   if (cst_version_number() != CST_VERSION_NUMBER) return 1;
   if (cst_json_canonicalize(&out, NULL, "{\"b\":2,\"a\":1}", 13, NULL) != CST_OK) return 1;
   int ok = strcmp(out, "{\"a\":1,\"b\":2}") == 0;

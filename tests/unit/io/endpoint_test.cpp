@@ -36,3 +36,11 @@ TEST_CASE("IP addresses are canonicalised") {
   CHECK(IpAddress::parse("0.0.0.0")->is_unspecified());
   CHECK_FALSE(IpAddress::parse("256.0.0.1"));
 }
+
+TEST_CASE("listen addresses may use port 0") {
+  CHECK(Endpoint::parse_listen("127.0.0.1:0")->port == 0);
+  CHECK(Endpoint::parse_listen("[::1]:0")->host == "::1");
+  CHECK(Endpoint::parse_listen("0.0.0.0:7400")->port == 7400);
+  CHECK_FALSE(Endpoint::parse("127.0.0.1:0"));
+  CHECK_FALSE(Endpoint::parse_listen("127.0.0.1"));
+}

@@ -222,7 +222,8 @@ TEST_CASE("disk: torn batches keep a strict prefix; read errors are injected") {
     d.crash();
     auto kept = d.keys("k" + std::to_string(round) + "-", "k" + std::to_string(round) + "-~");
     CHECK(kept.size() < 5);
-    for (std::size_t i = 0; i < kept.size(); ++i) CHECK(kept[i] == "k" + std::to_string(round) + "-" + std::to_string(i));
+    for (std::size_t i = 0; i < kept.size(); ++i)
+      CHECK(kept[i] == "k" + std::to_string(round) + "-" + std::to_string(i));
     saw_partial = saw_partial || !kept.empty();
   }
   CHECK(saw_partial);

@@ -40,7 +40,7 @@ bool IpAddress::is_unspecified() const {
 }
 
 namespace {
-Result<std::uint16_t> parse_port(std::string_view p, std::string_view whole) {
+Result<std::uint16_t> parse_port(std::string_view p, std::string_view whole, bool allow_zero = false) {
   if (p.empty()) return Error(Code::InvalidArgument, "missing port in '" + std::string(whole) + "'");
   std::uint32_t v = 0;
   for (char c : p) {
@@ -49,8 +49,9 @@ Result<std::uint16_t> parse_port(std::string_view p, std::string_view whole) {
     }
     v = v * 10 + static_cast<std::uint32_t>(c - '0');
   }
-  if (v == 0 || v > 65535) {
-    return Error(Code::InvalidArgument, "port " + std::string(p) + " out of range 1-65535 in '" + std::string(whole) + "'");
+  if ((v == 0 && !allow_zero) || v > 65535) {
+    return Error(Code::InvalidArgument,
+                 "port " + std::string(p) + " out of range 1-65535 in '" + std::string(whole) + "'");
   }
   return static_cast<std::uint16_t>(v);
 }
@@ -58,7 +59,8 @@ Result<std::uint16_t> parse_port(std::string_view p, std::string_view whole) {
 bool valid_hostname(std::string_view h) {
   if (h.empty() || h.size() > 253) return false;
   for (char c : h) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -88,7 +90,8 @@ Result<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_po
   if (colons > 1) {
     // A bare IPv6 literal: allowed only without a port.
     if (default_port == 0) {
-      return Error(Code::InvalidArgument, "unbracketed IPv6 address with a port in '" + whole + "' (write [addr]:port)");
+      return Error(Code::InvalidArgument,
+                   "unbracketed IPv6 address with a port in '" + whole + "' (write [addr]:port)");
     }
     CST_TRY(IpAddress::parse(text));
     e.host = whole;
@@ -106,6 +109,18 @@ Result<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_po
   }
   if (!valid_hostname(e.host)) return Error(Code::InvalidArgument, "bad host name '" + e.host + "' in '" + whole + "'");
   return e;
+}
+
+Result<Endpoint> Endpoint::parse_listen(std::string_view text) {
+  if (text.ends_with(":0") && (text.size() < 3 || text[text.size() - 3] != ':')) {
+    // Parse with a placeholder port, then put the 0 back.
+    std::string with_port(text.substr(0, text.size() - 1));
+    with_port.push_back('1');
+    CST_TRY_ASSIGN(Endpoint e, parse(with_port));
+    e.port = 0;
+    return e;
+  }
+  return parse(text);
 }
 
 std::string Endpoint::to_string() const {

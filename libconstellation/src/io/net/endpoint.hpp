@@ -36,6 +36,8 @@ struct Endpoint {
   /// literal. Errors: InvalidArgument naming what is wrong ("missing port in 'x'", "port 70000
   /// out of range", "unbracketed IPv6 address with a port").
   static Result<Endpoint> parse(std::string_view text, std::uint16_t default_port = 0);
+  /// As parse(), for an address to listen on: port 0 (any free port) is allowed.
+  static Result<Endpoint> parse_listen(std::string_view text);
   /// "host:port", with IPv6 literals bracketed.
   std::string to_string() const;
   /// The host as an IP address, if it is a literal.

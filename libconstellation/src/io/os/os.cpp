@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "io/os/os.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 
@@ -126,7 +126,8 @@ Result<DirLock> DirLock::acquire(const std::string& dir) {
     int e = errno;
     ::close(fd);
     if (e == EWOULDBLOCK) {
-      return Error(Code::Unavailable, "data directory " + dir + " is in use by another process (" + path + " is locked)");
+      return Error(Code::Unavailable,
+                   "data directory " + dir + " is in use by another process (" + path + " is locked)");
     }
     return io_error("cannot lock " + path, e);
   }

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The agent's configuration: one YAML file (every field optional — the defaults are the embedded
+// default), then environment overrides, then what the caller set explicitly. Every error names the
+// file, line, column and field; unknown keys are warnings, never silently ignored.
+// docs/configuration.md lists every field; keep the two in step.
+#pragma once
+
+#include <constellation/result.hpp>
+
+#include "api/auth.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace constellation::agent {
+
+using api::ApiToken;
+using api::Role;
+
+struct Config {
+  // --- node ------------------------------------------------------------------------------------
+  /// Unique node name. Empty: the host name.
+  std::string node_name;
+  /// Node identity, Raft log, state, service logs. Created (0700) and locked.
+  std::string data_dir = "constellation-data";
+  std::vector<std::string> roles;
+  std::vector<std::string> tags;
+  /// Named network → this node's address on it: an IP literal, "auto" (the address of the
+  /// interface holding the default route; loopback when there is none) or "tailscale" (from the
+  /// `tailscale ip` command).
+  std::map<std::string, std::string> addresses;
+
+  // --- gossip ----------------------------------------------------------------------------------
+  /// UDP+TCP address the gossip layer listens on.
+  std::string gossip_bind = "127.0.0.1:7946";
+  /// Address other nodes use to reach this one (behind NAT); empty: the bind address.
+  std::string gossip_advertise;
+  /// Seeds to join ("host:port"); empty: a cluster of one until someone joins us.
+  std::vector<std::string> join;
+  /// Base64 AES-256 keys; the first encrypts, all decrypt. Empty: no encryption (a warning
+  /// unless every address is loopback).
+  std::vector<std::string> gossip_keys;
+  /// Cluster label: nodes with different labels never talk.
+  std::string cluster_label;
+  /// Timing profile: "lan" (default), "wan" or "local".
+  std::string gossip_profile = "lan";
+
+  // --- raft ------------------------------------------------------------------------------------
+  /// Whether this node votes (true) or only follows as a learner.
+  bool raft_voter = true;
+  /// TCP address of the Raft transport.
+  std::string raft_bind = "127.0.0.1:7947";
+  std::string raft_advertise;
+  /// Number of voters to wait for before the first election (1 = the embedded default).
+  int raft_bootstrap_expect = 1;
+
+  // --- api -------------------------------------------------------------------------------------
+  std::string api_listen = "127.0.0.1:7400";
+  /// Bearer tokens. Empty: unauthenticated access, allowed only when api_listen is loopback.
+  std::vector<ApiToken> api_tokens;
+  std::string api_tls_cert;
+  std::string api_tls_key;
+  /// CA bundle clients must present certificates from (mTLS); empty: no client certificates.
+  std::string api_tls_client_ca;
+  std::uint64_t api_max_body_bytes = 1u << 20;
+  /// Requests per second allowed per client address (token bucket), and its burst.
+  double api_rate_limit = 100;
+  double api_rate_burst = 200;
+
+  // --- services --------------------------------------------------------------------------------
+  /// Directory of compose files this node runs. Empty: none (the embedded default points it at
+  /// the bundled examples).
+  std::string services_dir;
+  /// "process" or "docker": the default runtime for services that do not choose.
+  std::string services_runtime = "process";
+  std::string docker_socket = "/var/run/docker.sock";
+
+  // --- traefik ---------------------------------------------------------------------------------
+  /// "v2" or "v3": the default version of GET /v1/traefik.
+  std::string traefik_version = "v3";
+  /// Route to instances in warning as well as passing ones.
+  bool traefik_include_warning = false;
+  /// Also write the dynamic configuration to this file (Traefik's file provider). Empty: no.
+  std::string traefik_file;
+  /// Shared token Traefik must send in X-Constellation-Token. Empty: none.
+  std::string traefik_token;
+
+  // --- dns -------------------------------------------------------------------------------------
+  bool dns_enabled = false;
+  /// The DNS settings stay as YAML text here; the dns module parses them (docs/dns.md).
+  std::string dns_yaml;
+
+  // --- log -------------------------------------------------------------------------------------
+  std::string log_level = "info";
+};
+
+/// A problem that does not stop the agent, e.g. an unknown key.
+struct ConfigWarning {
+  std::string where;  // file:line:column
+  std::string message;
+};
+
+/// Parses a configuration file's text. `file` is used in messages only.
+/// Errors: InvalidArgument naming file:line:column and the field (YAML syntax, wrong type, bad
+/// value); unknown keys are appended to `warnings`.
+Result<Config> parse_config(std::string_view yaml, std::string_view file, std::vector<ConfigWarning>& warnings);
+
+/// Applies CONSTELLATION_* environment variables (e.g. CONSTELLATION_NODE_NAME,
+/// CONSTELLATION_API_LISTEN, CONSTELLATION_JOIN=a:1,b:2). Unknown CONSTELLATION_* names are
+/// warnings. Errors: InvalidArgument naming the variable.
+Result<void> apply_environment(Config& config, const std::map<std::string, std::string>& env,
+                               std::vector<ConfigWarning>& warnings);
+
+/// Cross-field checks after everything is applied (addresses parse, tokens are well formed, TLS
+/// files come in pairs, no unauthenticated API on a non-loopback address). Errors: InvalidArgument.
+Result<void> validate(const Config& config);
+
+}  // namespace constellation::agent
