@@ -16,7 +16,10 @@ struct State {
   // KV
   bool exists = false;
   std::string value;
+  // The revision of the last write, or — when `revision_unknown` — a lower bound: a write whose
+  // outcome the client never learned may have applied at any later revision.
   std::uint64_t revision = 0;
+  bool revision_unknown = false;
   // Lease
   std::string holder;
   std::uint64_t token = 0;
@@ -27,7 +30,8 @@ struct State {
   bool operator==(const State&) const = default;
   std::size_t hash() const {
     std::size_t h = std::hash<std::string>{}(value) ^ (std::hash<std::string>{}(holder) << 1);
-    for (std::uint64_t v : {revision, token, expiry, lock_until, time, static_cast<std::uint64_t>(exists)}) {
+    for (std::uint64_t v : {revision, token, expiry, lock_until, time, static_cast<std::uint64_t>(exists),
+                            static_cast<std::uint64_t>(revision_unknown)}) {
       h = h * 1000003u ^ std::hash<std::uint64_t>{}(v);
     }
     return h;
@@ -41,13 +45,18 @@ bool held_by_other(const State& s, const std::string& holder, std::uint64_t at) 
 // Applies op to s. Returns false if the op's recorded outcome is impossible in state s.
 bool step(const State& s, const HistoryOp& op, State& out) {
   out = s;
+  using K = HistoryOp::Kind;
   if (!op.known) {
-    // Unknown outcome: it may have applied (with some result) — the only effects we can model
-    // without its outputs are none; such ops are resolved by the simulator where possible, and
-    // otherwise placed last (their return is +infinity), where they change nothing observed.
+    // Unknown outcome. Its return is +infinity, so "never applied" is the search placing it
+    // last. Placed earlier, a put takes effect at some revision above the current one; other
+    // kinds are modelled as having no effect (the simulator resolves them from the log).
+    if (op.kind == K::Put) {
+      out.exists = true;
+      out.value = op.value;
+      out.revision_unknown = true;
+    }
     return true;
   }
-  using K = HistoryOp::Kind;
   switch (op.kind) {
     case K::Put:
       if (!op.ok) return true;  // a refused put changes nothing
@@ -55,14 +64,23 @@ bool step(const State& s, const HistoryOp& op, State& out) {
       out.exists = true;
       out.value = op.value;
       out.revision = op.revision;
+      out.revision_unknown = false;
       return true;
     case K::Cas: {
-      const std::uint64_t current = s.exists ? s.revision : 0;
-      if (!op.ok) return current != op.expected;
-      if (current != op.expected || op.revision <= s.revision) return false;
+      if (s.revision_unknown) {
+        // The current revision is only bounded below: a refusal fits, and so does a success
+        // that names a revision above the bound.
+        if (!op.ok) return true;
+        if (op.expected <= s.revision || op.revision <= op.expected) return false;
+      } else {
+        const std::uint64_t current = s.exists ? s.revision : 0;
+        if (!op.ok) return current != op.expected;
+        if (current != op.expected || op.revision <= s.revision) return false;
+      }
       out.exists = true;
       out.value = op.value;
       out.revision = op.revision;
+      out.revision_unknown = false;
       return true;
     }
     case K::Delete:
@@ -71,11 +89,20 @@ bool step(const State& s, const HistoryOp& op, State& out) {
       out.exists = false;
       out.value.clear();
       out.revision = op.revision;
+      out.revision_unknown = false;
       return true;
     case K::Get:
       if (!op.ok) return true;  // a failed read observed nothing
       if (op.found != s.exists) return false;
-      return !op.found || (op.out_value == s.value && op.revision == s.revision);
+      if (!op.found) return true;
+      if (op.out_value != s.value) return false;
+      if (s.revision_unknown) {
+        if (op.revision <= s.revision) return false;
+        out.revision = op.revision;  // the read pins the unknown write's revision
+        out.revision_unknown = false;
+        return true;
+      }
+      return op.revision == s.revision;
     case K::Acquire: {
       // A refusal whose cluster time is unknown (a real client sees only the error) constrains
       // nothing; successes always carry their time.

@@ -71,6 +71,18 @@ TEST_CASE("checker: an unknown-outcome write may take effect late or never") {
   HistoryOp w = put(1, 0, kNever, "a", 5);
   std::vector<HistoryOp> h = {w, get(2, 100, 110, "", 0), get(2, 200, 210, "a", 5)};
   CHECK(check_linearizable(h).linearizable);
+  // A real client does not learn the revision of a write that timed out; a later read may
+  // still see it (found by the kill -9 integration test).
+  HistoryOp lost = put(1, 300, kNever, "b", 0);
+  lost.known = false;
+  lost.revision = 0;
+  std::vector<HistoryOp> h2 = {put(3, 0, 10, "a", 5), lost, get(2, 400, 410, "b", 9), get(2, 500, 510, "b", 9)};
+  CHECK(check_linearizable(h2).linearizable);
+  // ...but not at a revision below what was already written, nor two different revisions.
+  std::vector<HistoryOp> h3 = {put(3, 0, 10, "a", 5), lost, get(2, 400, 410, "b", 4)};
+  CHECK(!check_linearizable(h3).linearizable);
+  std::vector<HistoryOp> h4 = {put(3, 0, 10, "a", 5), lost, get(2, 400, 410, "b", 9), get(2, 500, 510, "b", 8)};
+  CHECK(!check_linearizable(h4).linearizable);
 }
 
 TEST_CASE("checker: two overlapping lease grants, or a token that goes back, are caught") {
