@@ -182,5 +182,6 @@ CST_EXTERN(const char *) cst_agent_node_id(const cst_agent *agent);
 #include <constellation/c/dns.h>
 #include <constellation/c/provider.h>
 #include <constellation/c/services.h>
+#include <constellation/c/raft.h>
 
 #endif /* CONSTELLATION_H */

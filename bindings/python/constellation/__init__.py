@@ -45,6 +45,7 @@ from ._constellation import (
     validate_compose,
     validate_services,
 )
+from ._constellation import KvEntry, LeaseGrant, LeaseInfo, RaftNode, RaftStatus
 
 __version__ = version()
 
@@ -78,10 +79,15 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "IoError",
+    "KvEntry",
+    "LeaseGrant",
+    "LeaseInfo",
     "NotFoundError",
     "NotLeaderError",
     "PermissionDeniedError",
     "ProviderServer",
+    "RaftNode",
+    "RaftStatus",
     "TimeoutError",
     "UnavailableError",
     "__version__",

@@ -27,5 +27,6 @@ void bind_agent(py::module_& m);
 void bind_dns(py::module_& m);
 void bind_provider(py::module_& m);
 void bind_services(py::module_& m);
+void bind_raft(py::module_& m);
 
 }  // namespace constellation::python

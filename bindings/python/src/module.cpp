@@ -16,4 +16,5 @@ PYBIND11_MODULE(_constellation, m) {
   constellation::python::bind_dns(m);
   constellation::python::bind_provider(m);
   constellation::python::bind_services(m);
+  constellation::python::bind_raft(m);
 }

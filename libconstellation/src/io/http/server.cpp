@@ -128,6 +128,9 @@ Result<int> Server::start() {
   }
   const std::size_t threads = std::max<std::size_t>(1, o.threads);
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Responses are written in more than one send(): without TCP_NODELAY, Nagle waits for the
+  // client's delayed ACK and every keep-alive request costs ~40 ms.
+  s.set_tcp_nodelay(true);
   s.set_keep_alive_max_count(o.keep_alive_max_requests);
   auto [ka_s, ka_us] = split_seconds(o.keep_alive_timeout);
   s.set_keep_alive_timeout(ka_s == 0 && ka_us > 0 ? 1 : ka_s);

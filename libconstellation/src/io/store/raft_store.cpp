@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "io/store/raft_store.hpp"
+
+#include "core/bytes.hpp"
+
+#include <sqlite3.h>
+
+#include <cstring>
+#include <string>
+
+namespace constellation::io::store {
+
+using namespace raft;
+
+namespace {
+
+// "CSTR" — identifies our file; a database with another application id is refused.
+constexpr int kApplicationId = 0x43535452;
+constexpr int kSchemaVersion = 1;
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS entries (
+  idx   INTEGER PRIMARY KEY,
+  term  INTEGER NOT NULL,
+  type  INTEGER NOT NULL,
+  ctime INTEGER NOT NULL,
+  data  BLOB NOT NULL,
+  crc   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+)sql";
+
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  ~Stmt() { sqlite3_finalize(s); }
+};
+
+core::Bytes sealed(core::ByteWriter&& w) {
+  const std::uint32_t crc = core::crc32c(w.view());
+  w.u32be(crc);
+  return std::move(w).take();
+}
+
+// The body of a sealed record, or nullopt when its checksum fails.
+std::optional<core::ByteView> unseal(const void* data, int len) {
+  if (len < 4) return std::nullopt;
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  core::ByteView body(p, static_cast<std::size_t>(len) - 4);
+  core::ByteReader r(core::ByteView(p + len - 4, 4));
+  if (r.u32be("crc") != core::crc32c(body)) return std::nullopt;
+  return body;
+}
+
+}  // namespace
+
+struct RaftStore::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  Stmt begin, commit, rollback, put_state, del_from, del_upto, del_all, insert, select_all, select_state;
+
+  // sqlite3_close_v2 defers the close until the statements (members, finalized after this body)
+  // are gone.
+  ~Impl() { sqlite3_close_v2(db); }
+
+  Error err(const std::string& what) const {
+    const int code = sqlite3_extended_errcode(db) & 0xff;
+    const std::string msg = what + " on " + path + ": " + sqlite3_errmsg(db);
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+      return Error(Code::Corrupt, msg + " (the Raft log is damaged: restore this node from a backup, or remove its "
+                                        "data directory and re-add it to the cluster; see docs/raft.md)");
+    }
+    return Error(Code::Io, msg);
+  }
+
+  Result<void> exec(const char* sql) {
+    char* e = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &e) != SQLITE_OK) {
+      std::string m = e ? e : "?";
+      sqlite3_free(e);
+      return err(std::string("\"") + sql + "\" failed: " + m);
+    }
+    return ok();
+  }
+
+  Result<void> prepare(Stmt& st, const char* sql) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st.s, nullptr) != SQLITE_OK) {
+      return err(std::string("preparing \"") + sql + "\"");
+    }
+    return ok();
+  }
+
+  Result<void> step_done(Stmt& st, const char* what) {
+    const int rc = sqlite3_step(st.s);
+    sqlite3_reset(st.s);
+    sqlite3_clear_bindings(st.s);
+    if (rc != SQLITE_DONE) return err(what);
+    return ok();
+  }
+
+  Result<void> put_state_blob(const char* key, const core::Bytes& value) {
+    sqlite3_bind_text(put_state.s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(put_state.s, 2, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+    return step_done(put_state, "writing the hard state");
+  }
+};
+
+RaftStore::RaftStore(std::string path, std::unique_ptr<Impl> impl) : path_(std::move(path)), impl_(std::move(impl)) {}
+RaftStore::~RaftStore() = default;
+
+Result<std::unique_ptr<RaftStore>> RaftStore::open(const std::string& dir, RaftStoreOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = dir + "/raft.db";
+  const int rc = sqlite3_open_v2(impl->path.c_str(), &impl->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    if (!impl->db) return Error(Code::Io, "cannot open " + impl->path + ": out of memory");
+    return impl->err("opening");
+  }
+  sqlite3_extended_result_codes(impl->db, 1);
+  // A file that is not a database (or a truncated one) fails here with SQLITE_NOTADB/CORRUPT.
+  {
+    Stmt st;
+    CST_TRY(impl->prepare(st, "PRAGMA application_id"));
+    if (sqlite3_step(st.s) != SQLITE_ROW) return impl->err("reading the header");
+    const int app = sqlite3_column_int(st.s, 0);
+    if (app != 0 && app != kApplicationId) {
+      return Error(Code::Corrupt, impl->path + " is not a Constellation Raft log (application id " + std::to_string(app) + ")");
+    }
+  }
+  CST_TRY(impl->exec("PRAGMA journal_mode=WAL"));
+  CST_TRY(impl->exec("PRAGMA synchronous=FULL"));  // fsync on every commit: nothing acknowledged is lost
+  CST_TRY(impl->exec(("PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages)).c_str()));
+  CST_TRY(impl->exec("PRAGMA journal_size_limit=67108864"));
+  {
+    // Structural check of every page (cheap for a compacted log): a damaged file is refused
+    // before anything is served from it.
+    Stmt st;
+    CST_TRY(impl->prepare(st, "PRAGMA quick_check"));
+    if (sqlite3_step(st.s) != SQLITE_ROW) return impl->err("checking the database");
+    const char* res = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
+    if (!res || std::strcmp(res, "ok") != 0) {
+      return Error(Code::Corrupt, impl->path + " failed SQLite's integrity check: " + std::string(res ? res : "?") +
+                                      " (restore this node from a backup, or remove its data directory and re-add it; "
+                                      "see docs/raft.md)");
+    }
+  }
+  CST_TRY(impl->exec(kSchema));
+  CST_TRY(impl->exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()));
+  CST_TRY(impl->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()));
+  CST_TRY(impl->prepare(impl->begin, "BEGIN IMMEDIATE"));
+  CST_TRY(impl->prepare(impl->commit, "COMMIT"));
+  CST_TRY(impl->prepare(impl->rollback, "ROLLBACK"));
+  CST_TRY(impl->prepare(impl->put_state, "INSERT OR REPLACE INTO state(key, value) VALUES (?1, ?2)"));
+  CST_TRY(impl->prepare(impl->del_from, "DELETE FROM entries WHERE idx >= ?1"));
+  CST_TRY(impl->prepare(impl->del_upto, "DELETE FROM entries WHERE idx <= ?1"));
+  CST_TRY(impl->prepare(impl->del_all, "DELETE FROM entries"));
+  CST_TRY(impl->prepare(impl->insert, "INSERT INTO entries(idx, term, type, ctime, data, crc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  CST_TRY(impl->prepare(impl->select_all, "SELECT idx, term, type, ctime, data, crc FROM entries ORDER BY idx"));
+  CST_TRY(impl->prepare(impl->select_state, "SELECT value FROM state WHERE key = ?1"));
+  std::string path = impl->path;
+  return std::unique_ptr<RaftStore>(new RaftStore(std::move(path), std::move(impl)));
+}
+
+Result<InitialState> RaftStore::load(const ConfState& bootstrap) {
+  Impl& d = *impl_;
+  InitialState init;
+  init.bootstrap = bootstrap;
+  auto read_state = [&](const char* key) -> Result<std::optional<core::Bytes>> {
+    sqlite3_bind_text(d.select_state.s, 1, key, -1, SQLITE_STATIC);
+    const int rc = sqlite3_step(d.select_state.s);
+    std::optional<core::Bytes> out;
+    if (rc == SQLITE_ROW) {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(d.select_state.s, 0));
+      out = core::Bytes(p, p + sqlite3_column_bytes(d.select_state.s, 0));
+    }
+    sqlite3_reset(d.select_state.s);
+    sqlite3_clear_bindings(d.select_state.s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return d.err("reading state");
+    return out;
+  };
+  std::string damage;
+  CST_TRY_ASSIGN(auto hs, read_state("hard_state"));
+  if (hs) {
+    auto body = unseal(hs->data(), static_cast<int>(hs->size()));
+    if (!body) {
+      return Error(Code::Corrupt, path_ + ": the hard state (term and vote) failed its checksum; this node cannot "
+                                          "know whom it voted for. Remove its data directory and re-add it (docs/raft.md)");
+    }
+    core::ByteReader r(*body);
+    init.hard_state.term = Term(r.varint("term"));
+    init.hard_state.vote = r.varint("vote");
+    init.hard_state.commit = LogIndex(r.varint("commit"));
+    if (!r.finish("hard state")) return Error(Code::Corrupt, path_ + ": the hard state does not decode");
+  }
+  CST_TRY_ASSIGN(auto snap, read_state("snapshot"));
+  if (snap) {
+    auto body = unseal(snap->data(), static_cast<int>(snap->size()));
+    if (!body) return Error(Code::Corrupt, path_ + ": the snapshot failed its checksum (docs/raft.md: re-add the node)");
+    core::ByteReader r(*body);
+    init.snapshot.meta.index = LogIndex(r.varint("index"));
+    init.snapshot.meta.term = Term(r.varint("term"));
+    auto conf = ConfState::decode(r.prefixed("conf", 1 << 20));
+    init.snapshot.meta.cluster_time = r.varint("ctime");
+    init.snapshot.crc = r.u32be("data_crc");
+    auto data = r.rest();
+    if (!r.ok() || !conf) return Error(Code::Corrupt, path_ + ": the snapshot record does not decode");
+    init.snapshot.meta.conf = *conf;
+    init.snapshot.data = std::make_shared<const core::Bytes>(data.begin(), data.end());
+    if (core::crc32c(*init.snapshot.data) != init.snapshot.crc) {
+      return Error(Code::Corrupt, path_ + ": the snapshot data failed its checksum (docs/raft.md: re-add the node)");
+    }
+  }
+  LogIndex expect = next(init.snapshot.meta.index);
+  LogIndex stored_last(0);
+  int rc;
+  while ((rc = sqlite3_step(d.select_all.s)) == SQLITE_ROW) {
+    Entry e;
+    e.index = LogIndex(static_cast<std::uint64_t>(sqlite3_column_int64(d.select_all.s, 0)));
+    e.term = Term(static_cast<std::uint64_t>(sqlite3_column_int64(d.select_all.s, 1)));
+    e.type = static_cast<EntryType>(sqlite3_column_int(d.select_all.s, 2));
+    e.cluster_time = static_cast<std::uint64_t>(sqlite3_column_int64(d.select_all.s, 3));
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(d.select_all.s, 4));
+    if (p) e.data.assign(p, p + sqlite3_column_bytes(d.select_all.s, 4));
+    e.crc = static_cast<std::uint32_t>(sqlite3_column_int64(d.select_all.s, 5));
+    stored_last = e.index;
+    if (!damage.empty() || e.index < expect) continue;
+    if (e.index != expect) {
+      damage = "entry " + std::to_string(expect.value()) + " is missing (the log jumps to " + std::to_string(e.index.value()) + ")";
+      continue;
+    }
+    if (!e.intact()) {
+      damage = "entry " + std::to_string(e.index.value()) + " failed its checksum (stored " + std::to_string(e.crc) +
+               ", computed " + std::to_string(e.compute_crc()) + ")";
+      continue;
+    }
+    init.entries.push_back(std::move(e));
+    expect = next(expect);
+  }
+  sqlite3_reset(d.select_all.s);
+  if (rc != SQLITE_DONE) return d.err("reading the log");
+  if (!damage.empty()) {
+    init.damage = path_ + ": " + damage;
+    init.damaged_until = std::max(stored_last, init.hard_state.commit);
+  }
+  return init;
+}
+
+Result<void> RaftStore::save(const Ready& rd) {
+  if (!rd.hard_state && !rd.snapshot && rd.entries.empty()) return ok();
+  Impl& d = *impl_;
+  CST_TRY(d.step_done(d.begin, "beginning a transaction"));
+  auto body = [&]() -> Result<void> {
+    if (rd.snapshot) {
+      const Snapshot& s = *rd.snapshot;
+      core::ByteWriter w(64 + (s.data ? s.data->size() : 0));
+      w.varint(s.meta.index.value());
+      w.varint(s.meta.term.value());
+      w.prefixed(s.meta.conf.encode());
+      w.varint(s.meta.cluster_time);
+      w.u32be(s.crc);
+      if (s.data) w.raw(*s.data);
+      CST_TRY(d.put_state_blob("snapshot", sealed(std::move(w))));
+      if (rd.snapshot_from_leader) {
+        CST_TRY(d.step_done(d.del_all, "replacing the log with a snapshot"));
+      } else {
+        sqlite3_bind_int64(d.del_upto.s, 1, static_cast<sqlite3_int64>(s.meta.index.value()));
+        CST_TRY(d.step_done(d.del_upto, "compacting the log"));
+      }
+    }
+    if (!rd.entries.empty()) {
+      sqlite3_bind_int64(d.del_from.s, 1, static_cast<sqlite3_int64>(rd.entries.front().index.value()));
+      CST_TRY(d.step_done(d.del_from, "truncating the log"));
+      for (const Entry& e : rd.entries) {
+        sqlite3_bind_int64(d.insert.s, 1, static_cast<sqlite3_int64>(e.index.value()));
+        sqlite3_bind_int64(d.insert.s, 2, static_cast<sqlite3_int64>(e.term.value()));
+        sqlite3_bind_int(d.insert.s, 3, static_cast<int>(e.type));
+        sqlite3_bind_int64(d.insert.s, 4, static_cast<sqlite3_int64>(e.cluster_time));
+        if (e.data.empty()) {
+          sqlite3_bind_zeroblob(d.insert.s, 5, 0);  // a null pointer would bind NULL
+        } else {
+          sqlite3_bind_blob(d.insert.s, 5, e.data.data(), static_cast<int>(e.data.size()), SQLITE_STATIC);
+        }
+        sqlite3_bind_int64(d.insert.s, 6, static_cast<sqlite3_int64>(e.crc));
+        CST_TRY(d.step_done(d.insert, "appending to the log"));
+      }
+    }
+    if (rd.hard_state) {
+      core::ByteWriter w;
+      w.varint(rd.hard_state->term.value());
+      w.varint(rd.hard_state->vote);
+      w.varint(rd.hard_state->commit.value());
+      CST_TRY(d.put_state_blob("hard_state", sealed(std::move(w))));
+    }
+    return ok();
+  }();
+  if (!body) {
+    (void)d.step_done(d.rollback, "rolling back");
+    return body;
+  }
+  // COMMIT in WAL mode with synchronous=FULL fsyncs the WAL before returning.
+  CST_TRY(d.step_done(d.commit, "committing (fsync)"));
+  commits_++;
+  return ok();
+}
+
+Result<LogIndex> RaftStore::force_new_configuration(const ConfState& conf) {
+  if (conf.voters.empty()) return Error(Code::InvalidArgument, "the new configuration needs at least one voter");
+  CST_TRY_ASSIGN(InitialState st, load(conf));
+  if (!st.damage.empty()) {
+    return Error(Code::Corrupt, "cannot recover from a damaged log (" + st.damage + "); pick another survivor");
+  }
+  const LogIndex last = st.entries.empty() ? st.snapshot.meta.index : st.entries.back().index;
+  const Term last_term = st.entries.empty() ? st.snapshot.meta.term : st.entries.back().term;
+  Entry e;
+  e.index = next(last);
+  e.term = Term(std::max(st.hard_state.term, last_term).value() + 1);
+  e.type = EntryType::Config;
+  e.cluster_time = st.entries.empty() ? st.snapshot.meta.cluster_time : st.entries.back().cluster_time;
+  e.data = conf.encode();
+  e.seal();
+  Ready rd;
+  rd.entries.push_back(e);
+  rd.hard_state = HardState{e.term, kNoPeer, e.index};
+  CST_TRY(save(rd));
+  return e.index;
+}
+
+}  // namespace constellation::io::store

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: Apache-2.0
+// One Raft member in a process, serving a tiny HTTP client protocol for the integration tests and
+// the peer comparison (bench/compare/raft). Prints "raft-node ready http=<port> raft=<port>".
+//
+//   raft_node run --id N --data-dir D --voter ID=HOST:PORT ... [--cluster-key K] [--http ADDR:PORT]
+//                 [--fast] [--join] [--log-level L]
+//   raft_node recover --data-dir D --voters 1[,2...]
+//   raft_node load --http PORT --mode put|acquire|renew --conc N --seconds S [--value BYTES]
+//                  (closed-loop HTTP/1.1 keep-alive clients; prints RPS, p50/p99 latency, errors)
+//
+// HTTP (JSON bodies; errors are {"error":{"code","message"}} with 404/409/503/504):
+//   PUT    /v1/kv/<key>?cas=<rev>        body = value           -> {"revision"}
+//   GET    /v1/kv/<key>                                          -> {"key","value","revision"}
+//   DELETE /v1/kv/<key>
+//   GET    /v1/list?prefix=P                                     -> [{"key","value","revision"}]
+//   GET    /v1/watch?prefix=P&after=R&wait_ms=W                  -> [{"kind","revision","key","value"}]
+//   POST   /v1/lease/<name>/acquire?holder=H&ttl_ms=T&lock_delay_ms=D -> {"token","expiry","applied_at"}
+//   POST   /v1/lease/<name>/renew?holder=H&token=T
+//   POST   /v1/lease/<name>/release?holder=H&token=T
+//   GET    /v1/status                                            -> {"id","role","leader","term",...}
+//   POST   /v1/transfer?to=ID
+#include <constellation/raft.hpp>
+
+#include "core/json.hpp"
+#include "io/http/server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+#include <iostream>
+#include <mutex>
+#include <condition_variable>
+#include <string>
+#include <vector>
+
+using namespace constellation;
+using core::json::Writer;
+
+namespace {
+
+std::mutex g_mu;
+std::condition_variable g_cv;
+bool g_stop = false;
+
+void on_signal(int) {
+  g_stop = true;
+  g_cv.notify_all();
+}
+
+io::http::Response fail(const Error& e) {
+  int status = 500;
+  switch (e.code()) {
+    case Code::NotFound: status = 404; break;
+    case Code::Conflict: status = 409; break;
+    case Code::InvalidArgument: status = 400; break;
+    case Code::Timeout: status = 504; break;
+    case Code::NotLeader:
+    case Code::Unavailable: status = 503; break;
+    default: break;
+  }
+  return io::http::Response::error(status, code_name(e.code()), e.message());
+}
+
+io::http::Response json(Writer&& w) {
+  io::http::Response r;
+  r.body = std::move(w).take();
+  return r;
+}
+
+std::uint64_t qnum(const io::http::Request& rq, const std::string& k, std::uint64_t def = 0) {
+  auto it = rq.query.find(k);
+  return it == rq.query.end() ? def : std::stoull(it->second);
+}
+std::string qstr(const io::http::Request& rq, const std::string& k) {
+  auto it = rq.query.find(k);
+  return it == rq.query.end() ? "" : it->second;
+}
+
+void kv_json(Writer& w, const KvEntry& kv) {
+  w.begin_object();
+  w.key("key").value(kv.key);
+  w.key("value").value(kv.value);
+  w.key("revision").value(kv.mod_revision);
+  w.end_object();
+}
+
+int run(int argc, char** argv) {
+  RaftOptions o;
+  std::string http = "127.0.0.1:0";
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--id") o.id = std::stoull(next());
+    else if (a == "--data-dir") o.data_dir = next();
+    else if (a == "--voter") {
+      std::string v = next();
+      auto eq = v.find('=');
+      o.voters[std::stoull(v.substr(0, eq))] = v.substr(eq + 1);
+    } else if (a == "--cluster-key") o.cluster_key = next();
+    else if (a == "--http") http = next();
+    else if (a == "--join") o.join = true;
+    else if (a == "--log-level") o.log_level = next();
+    else if (a == "--fast") o.tick = std::chrono::milliseconds(10);
+    else {
+      std::cerr << "unknown option " << a << "\n";
+      return 2;
+    }
+  }
+  auto node_r = RaftNode::open(o);
+  if (!node_r) {
+    std::cerr << "raft-node: " << node_r.error().to_string() << "\n";
+    return 1;
+  }
+  RaftNode& node = **node_r;
+  io::http::ServerOptions so;
+  const auto colon = http.rfind(':');
+  so.address = http.substr(0, colon);
+  so.port = std::stoi(http.substr(colon + 1));
+  so.threads = 96;  // each keep-alive client holds a worker
+  io::http::Server server(so);
+  server.route("PUT", "/v1/kv/*", [&](const io::http::Request& rq) {
+    const std::string key = rq.path.substr(7);
+    Result<std::uint64_t> r = rq.query.count("cas") ? node.compare_and_set(key, rq.body, qnum(rq, "cas"))
+                                                    : node.put(key, rq.body);
+    if (!r) return fail(r.error());
+    Writer w;
+    w.begin_object().key("revision").value(*r).end_object();
+    return json(std::move(w));
+  });
+  server.route("GET", "/v1/kv/*", [&](const io::http::Request& rq) {
+    auto r = node.get(rq.path.substr(7));
+    if (!r) return fail(r.error());
+    Writer w;
+    kv_json(w, *r);
+    return json(std::move(w));
+  });
+  server.route("DELETE", "/v1/kv/*", [&](const io::http::Request& rq) {
+    auto r = node.erase(rq.path.substr(7));
+    if (!r) return fail(r.error());
+    Writer w;
+    w.begin_object().key("revision").value(*r).end_object();
+    return json(std::move(w));
+  });
+  server.route("GET", "/v1/list", [&](const io::http::Request& rq) {
+    auto r = node.list(qstr(rq, "prefix"));
+    if (!r) return fail(r.error());
+    Writer w;
+    w.begin_array();
+    for (const auto& kv : *r) kv_json(w, kv);
+    w.end_array();
+    return json(std::move(w));
+  });
+  server.route("GET", "/v1/watch", [&](const io::http::Request& rq) {
+    auto r = node.watch(qstr(rq, "prefix"), qnum(rq, "after"), std::chrono::milliseconds(qnum(rq, "wait_ms", 1000)));
+    if (!r) return fail(r.error());
+    Writer w;
+    w.begin_array();
+    for (const auto& e : *r) {
+      w.begin_object();
+      w.key("kind").value(e.kind == WatchEvent::Kind::Put ? "put" : "delete");
+      w.key("revision").value(e.revision);
+      w.key("key").value(e.kv.key);
+      w.key("value").value(e.kv.value);
+      w.end_object();
+    }
+    w.end_array();
+    return json(std::move(w));
+  });
+  server.route("POST", "/v1/lease/*", [&](const io::http::Request& rq) {
+    const std::string rest = rq.path.substr(10);
+    const auto slash = rest.rfind('/');
+    if (slash == std::string::npos) return io::http::Response::error(404, "not_found", "no such lease operation");
+    const std::string name = rest.substr(0, slash), op = rest.substr(slash + 1);
+    const std::string holder = qstr(rq, "holder");
+    Writer w;
+    auto grant_json = [&](const LeaseGrant& g) {
+      w.begin_object();
+      w.key("token").value(g.token);
+      w.key("expiry").value(g.expiry_cluster_ns);
+      w.key("valid_ms").value(static_cast<std::int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(g.valid_until - std::chrono::steady_clock::now()).count()));
+      w.end_object();
+    };
+    if (op == "acquire") {
+      auto r = node.acquire(name, holder, std::chrono::milliseconds(qnum(rq, "ttl_ms", 10000)),
+                            std::chrono::milliseconds(qnum(rq, "lock_delay_ms", 0)));
+      if (!r) return fail(r.error());
+      grant_json(*r);
+    } else if (op == "renew") {
+      auto r = node.renew(name, holder, qnum(rq, "token"));
+      if (!r) return fail(r.error());
+      grant_json(*r);
+    } else if (op == "release") {
+      auto r = node.release(name, holder, qnum(rq, "token"));
+      if (!r) return fail(r.error());
+      w.begin_object().end_object();
+    } else {
+      return io::http::Response::error(404, "not_found", "no such lease operation");
+    }
+    return json(std::move(w));
+  });
+  server.route("GET", "/v1/status", [&](const io::http::Request&) {
+    const RaftStatus s = node.status();
+    Writer w;
+    w.begin_object();
+    w.key("id").value(s.id);
+    w.key("role").value(s.role);
+    w.key("leader").value(s.leader);
+    w.key("term").value(s.term);
+    w.key("commit_index").value(s.commit_index);
+    w.key("applied_index").value(s.applied_index);
+    w.key("cluster_time").value(s.cluster_time);
+    w.key("damage").value(s.damage);
+    w.key("voters").begin_array();
+    for (auto v : s.voters) w.value(v);
+    w.end_array();
+    w.end_object();
+    return json(std::move(w));
+  });
+  server.route("POST", "/v1/transfer", [&](const io::http::Request& rq) {
+    auto r = node.transfer_leadership(qnum(rq, "to"));
+    if (!r) return fail(r.error());
+    return json(std::move(Writer().begin_object().end_object()));
+  });
+  auto port = server.start();
+  if (!port) {
+    std::cerr << "raft-node: " << port.error().to_string() << "\n";
+    return 1;
+  }
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  std::cout << "raft-node ready http=" << *port << " raft=" << node.raft_port() << std::endl;
+  {
+    std::unique_lock<std::mutex> g(g_mu);
+    g_cv.wait_for(g, std::chrono::hours(24 * 365), [] { return g_stop; });
+  }
+  node.stop();  // hands leadership over first
+  server.stop();
+  return 0;
+}
+
+int recover(int argc, char** argv) {
+  std::string dir;
+  std::vector<std::uint64_t> voters;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--data-dir" && i + 1 < argc) dir = argv[++i];
+    else if (a == "--voters" && i + 1 < argc) {
+      std::string v = argv[++i];
+      std::size_t pos = 0;
+      while (pos < v.size()) {
+        auto comma = v.find(',', pos);
+        voters.push_back(std::stoull(v.substr(pos, comma - pos)));
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+    }
+  }
+  auto r = RaftNode::recover(dir, voters);
+  if (!r) {
+    std::cerr << "raft-node recover: " << r.error().to_string() << "\n";
+    return 1;
+  }
+  std::cout << "recovered " << dir << "\n";
+  return 0;
+}
+
+
+// --- load generator ------------------------------------------------------------------------------
+
+// One keep-alive HTTP/1.1 connection; just enough of the protocol for our own server.
+class Conn {
+ public:
+  explicit Conn(int port) : port_(port) {}
+  ~Conn() { close_fd(); }
+  // Returns the status code (0 on a transport error) and the body.
+  int call(const std::string& method, const std::string& path, const std::string& body, std::string* out) {
+    if (fd_ < 0 && !open_fd()) return 0;
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\n\r\n" + body;
+    if (!write_all(req)) return reconnect_fail();
+    std::string head;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      if (!read_some(head)) return reconnect_fail();
+    }
+    const auto end = head.find("\r\n\r\n") + 4;
+    const int status = std::atoi(head.c_str() + 9);
+    std::size_t len = 0;
+    auto cl = head.find("Content-Length: ");
+    if (cl != std::string::npos && cl < end) len = std::strtoul(head.c_str() + cl + 16, nullptr, 10);
+    std::string rest = head.substr(end);
+    while (rest.size() < len) {
+      if (!read_some(rest)) return reconnect_fail();
+    }
+    if (out) *out = rest.substr(0, len);
+    return status;
+  }
+
+ private:
+  bool open_fd() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      close_fd();
+      return false;
+    }
+    return true;
+  }
+  void close_fd() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int reconnect_fail() {
+    close_fd();
+    return 0;
+  }
+  bool write_all(const std::string& s) {
+    std::size_t off = 0;
+    while (off < s.size()) {
+      auto n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  bool read_some(std::string& into) {
+    char buf[8192];
+    auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    into.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+  int port_;
+  int fd_ = -1;
+};
+
+std::uint64_t json_u64(const std::string& body, const std::string& key) {
+  auto p = body.find("\"" + key + "\":");
+  return p == std::string::npos ? 0 : std::strtoull(body.c_str() + p + key.size() + 3, nullptr, 10);
+}
+
+int load(int argc, char** argv) {
+  int port = 0, conc = 1;
+  double seconds = 5;
+  std::size_t value_bytes = 256;
+  std::string mode = "put";
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--http") port = std::stoi(v);
+    else if (a == "--conc") conc = std::stoi(v);
+    else if (a == "--seconds") seconds = std::stod(v);
+    else if (a == "--mode") mode = v;
+    else if (a == "--value") value_bytes = std::stoul(v);
+  }
+  const std::string value(value_bytes, 'v');
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(conc));
+  std::atomic<std::uint64_t> errors{0};
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < conc; ++c) {
+    threads.emplace_back([&, c] {
+      Conn conn(port);
+      std::uint64_t token = 0;
+      std::string out;
+      const std::string holder = "bench-" + std::to_string(c);
+      if (mode == "renew") {
+        if (conn.call("POST", "/v1/lease/renew-" + std::to_string(c) + "/acquire?holder=" + holder + "&ttl_ms=60000", "", &out) == 200) {
+          token = json_u64(out, "token");
+        }
+      }
+      for (std::uint64_t i = 0; std::chrono::steady_clock::now() < until; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        int st = 0;
+        if (mode == "put") {
+          st = conn.call("PUT", "/v1/kv/bench/c" + std::to_string(c) + "/k" + std::to_string(i % 4096), value, nullptr);
+        } else if (mode == "acquire") {
+          st = conn.call("POST", "/v1/lease/g" + std::to_string(c) + "-" + std::to_string(i) + "/acquire?holder=" + holder +
+                                     "&ttl_ms=60000", "", nullptr);
+        } else {
+          st = conn.call("POST", "/v1/lease/renew-" + std::to_string(c) + "/renew?holder=" + holder + "&token=" +
+                                     std::to_string(token), "", nullptr);
+        }
+        if (st == 200) {
+          lat[static_cast<std::size_t>(c)].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        } else {
+          errors++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0.0 : all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))]; };
+  std::printf("RPS %.1f\nLAT_P50_MS %.3f\nLAT_P99_MS %.3f\nREQS %zu\nERRS %llu\n", static_cast<double>(all.size()) / elapsed,
+              pct(0.5), pct(0.99), all.size(), static_cast<unsigned long long>(errors.load()));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "run") return run(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "recover") return recover(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "load") return load(argc, argv);
+  std::cerr << "usage: raft_node run|recover|load ...\n";
+  return 2;
+}
