@@ -158,11 +158,11 @@ def test_systemd_notify_ready_watchdog_stopping(agent_bin, tmp_path):
 
 def test_config_file_errors_name_file_line_and_field(agent_bin, tmp_path):
     cfg = tmp_path / "agent.yaml"
-    cfg.write_text("node:\n  name: n1\nraft:\n  bootstrap_expect: many\n")
+    cfg.write_text("node:\n  name: n1\napi:\n  max_body_bytes: many\n")
     r = subprocess.run([agent_bin, "run", "--config", str(cfg), "--data-dir", str(tmp_path / "d")],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
-    assert f"{cfg}:4:21: raft.bootstrap_expect: expected an integer, got 'many'" in r.stderr
+    assert f"{cfg}:4:19: api.max_body_bytes: expected an integer, got 'many'" in r.stderr
 
 
 def test_config_file_and_environment_are_applied(agent_bin, tmp_path):

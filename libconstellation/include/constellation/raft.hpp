@@ -175,6 +175,9 @@ class CST_API RaftNode {
   Result<void> release(const std::string& name, const std::string& holder, std::uint64_t token, Timeout timeout = {});
   /// Linearizable read of a lease's record. Errors: NotFound.
   Result<LeaseInfo> lease(const std::string& name, Timeout timeout = {});
+  /// Linearizable read of every lease whose name starts with `prefix` (expired ones included,
+  /// with held = false), by name.
+  Result<std::vector<LeaseInfo>> leases(const std::string& prefix = {}, Timeout timeout = {});
 
   // --- cluster -------------------------------------------------------------------------------------
   RaftStatus status() const;

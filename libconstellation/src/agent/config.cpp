@@ -40,10 +40,11 @@ const std::vector<Field>& fields() {
       {"gossip.keys", &Config::gossip_keys},
       {"gossip.label", &Config::cluster_label},
       {"gossip.profile", &Config::gossip_profile},
-      {"raft.voter", &Config::raft_voter},
+      {"raft.voters", &Config::raft_voters},
       {"raft.bind", &Config::raft_bind},
       {"raft.advertise", &Config::raft_advertise},
-      {"raft.bootstrap_expect", &Config::raft_bootstrap_expect},
+      {"raft.key", &Config::raft_key},
+      {"raft.profile", &Config::raft_profile},
       {"api.listen", &Config::api_listen},
       {"api.tls.cert", &Config::api_tls_cert},
       {"api.tls.key", &Config::api_tls_key},
@@ -342,8 +343,21 @@ Result<void> validate(const Config& c) {
   if (c.gossip_profile != "lan" && c.gossip_profile != "wan" && c.gossip_profile != "local") {
     return bad("gossip.profile", "expected lan, wan or local, got '" + c.gossip_profile + "'");
   }
-  if (c.raft_bootstrap_expect < 1 || c.raft_bootstrap_expect > 7) {
-    return bad("raft.bootstrap_expect", "expected 1 to 7 voters, got " + std::to_string(c.raft_bootstrap_expect));
+  if (c.raft_voters.size() > 7) {
+    return bad("raft.voters", "at most 7 voters, got " + std::to_string(c.raft_voters.size()));
+  }
+  for (std::size_t i = 0; i < c.raft_voters.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (c.raft_voters[i] == c.raft_voters[j]) {
+        return bad("raft.voters[" + std::to_string(i) + "]", "'" + c.raft_voters[i] + "' is listed twice");
+      }
+    }
+  }
+  if (c.raft_voters.size() > 1 && c.raft_key.size() < 16) {
+    return bad("raft.key", "a cluster with more than one voter needs a key of at least 16 characters");
+  }
+  if (c.raft_profile != "default" && c.raft_profile != "fast") {
+    return bad("raft.profile", "expected default or fast, got '" + c.raft_profile + "'");
   }
   if (c.api_tls_cert.empty() != c.api_tls_key.empty()) {
     return bad(c.api_tls_cert.empty() ? "api.tls.cert" : "api.tls.key", "api.tls.cert and api.tls.key go together");

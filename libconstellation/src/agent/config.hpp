@@ -50,13 +50,18 @@ struct Config {
   std::string gossip_profile = "lan";
 
   // --- raft ------------------------------------------------------------------------------------
-  /// Whether this node votes (true) or only follows as a learner.
-  bool raft_voter = true;
+  /// Names of the voting members (3 or 5 for a fault-tolerant cluster). Empty: this node alone
+  /// is the only voter (the embedded default). Nodes not listed follow as learners.
+  std::vector<std::string> raft_voters;
   /// TCP address of the Raft transport.
   std::string raft_bind = "127.0.0.1:7947";
+  /// Address other members use to reach this one's Raft transport; empty: the bind address.
   std::string raft_advertise;
-  /// Number of voters to wait for before the first election (1 = the embedded default).
-  int raft_bootstrap_expect = 1;
+  /// Shared secret authenticating Raft traffic (at least 16 characters); required with more than
+  /// one voter.
+  std::string raft_key;
+  /// Timing: "default" (elections after 0.5–1 s of silence) or "fast" (100–200 ms, for LANs).
+  std::string raft_profile = "default";
 
   // --- api -------------------------------------------------------------------------------------
   std::string api_listen = "127.0.0.1:7400";

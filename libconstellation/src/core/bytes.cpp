@@ -226,4 +226,71 @@ std::string to_hex(ByteView data) {
   return s;
 }
 
+namespace {
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+std::string base64_encode(ByteView data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kBase64[(v >> s) & 63]);
+  }
+  if (std::size_t rest = data.size() - i; rest > 0) {
+    std::uint32_t v = std::uint32_t{data[i]} << 16;
+    if (rest == 2) v |= std::uint32_t{data[i + 1]} << 8;
+    out.push_back(kBase64[(v >> 18) & 63]);
+    out.push_back(kBase64[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kBase64[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+Result<Bytes> base64_decode(std::string_view text) {
+  std::string s;
+  s.reserve(text.size());
+  for (char c : text) {
+    if (c != ' ' && c != '\n' && c != '\r') s.push_back(c);
+  }
+  if (s.size() % 4 != 0) {
+    return Error(Code::InvalidArgument, "base64: length " + std::to_string(s.size()) + " is not a multiple of 4");
+  }
+  Bytes out;
+  out.reserve(s.size() / 4 * 3);
+  for (std::size_t i = 0; i < s.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = s[i + static_cast<std::size_t>(k)];
+      if (c == '=' && i + 4 == s.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad > 0 || (v[k] = base64_value(c)) < 0) {
+        return Error(Code::InvalidArgument,
+                     "base64: unexpected character '" + std::string(1, c) + "' at position " + std::to_string(i + static_cast<std::size_t>(k)));
+      }
+    }
+    std::uint32_t n = (static_cast<std::uint32_t>(v[0]) << 18) | (static_cast<std::uint32_t>(v[1]) << 12) |
+                      (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
+    out.push_back(static_cast<std::uint8_t>(n >> 16));
+    if (pad < 2) out.push_back(static_cast<std::uint8_t>(n >> 8));
+    if (pad < 1) out.push_back(static_cast<std::uint8_t>(n));
+  }
+  return out;
+}
+
 }  // namespace constellation::core

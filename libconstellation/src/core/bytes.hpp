@@ -120,4 +120,10 @@ std::uint32_t crc32c_extend(std::uint32_t crc, ByteView data);
 /// Lower-case hex of bytes (for logs and golden files).
 std::string to_hex(ByteView data);
 
+/// Standard base64 (RFC 4648 §4) with padding.
+std::string base64_encode(ByteView data);
+/// Decodes standard base64; padding is required, whitespace (space, CR, LF) is skipped.
+/// Errors: InvalidArgument naming the offending character or the bad length.
+Result<Bytes> base64_decode(std::string_view text);
+
 }  // namespace constellation::core

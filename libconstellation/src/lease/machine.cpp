@@ -325,6 +325,14 @@ std::optional<LeaseInfo> Machine::lease(const std::string& name) const {
   return it->second;
 }
 
+std::vector<LeaseInfo> Machine::leases(const std::string& prefix) const {
+  std::vector<LeaseInfo> out;
+  for (auto it = leases_.lower_bound(prefix); it != leases_.end() && it->first.starts_with(prefix); ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 bool Machine::held(const std::string& name, ClusterTime at) const {
   auto it = leases_.find(name);
   return it != leases_.end() && !it->second.released && at < it->second.expiry;

@@ -137,6 +137,8 @@ class Machine {
   std::vector<KeyValue> list(const std::string& prefix, std::size_t limit = 0) const;
   /// The lease's record, also when expired (check `expiry` against cluster_time()).
   std::optional<LeaseInfo> lease(const std::string& name) const;
+  /// Every lease record whose name starts with `prefix`, by name (expired ones included).
+  std::vector<LeaseInfo> leases(const std::string& prefix = {}) const;
   /// Whether `name` is held at cluster time `at`.
   bool held(const std::string& name, ClusterTime at) const;
   /// Events with revision > after under prefix. Errors: NotFound when the history no longer

@@ -183,6 +183,16 @@ Result<LeaseInfo> RaftNode::lease(const std::string& name, Timeout timeout) {
   return *out;
 }
 
+Result<std::vector<LeaseInfo>> RaftNode::leases(const std::string& prefix, Timeout timeout) {
+  std::vector<LeaseInfo> out;
+  CST_TRY(impl_->rt->read([&](const lease::Machine& m) {
+    for (const auto& l : m.leases(prefix)) {
+      out.push_back(LeaseInfo{l.name, l.holder, l.token, l.expiry, m.held(l.name, m.cluster_time())});
+    }
+  }, impl_->deadline(timeout)));
+  return out;
+}
+
 RaftStatus RaftNode::status() const { return impl_->rt->status(); }
 
 Result<std::uint64_t> RaftNode::wait_for_leader(Timeout timeout) { return impl_->rt->wait_for_leader(impl_->deadline(timeout)); }

@@ -28,7 +28,7 @@ TEST_CASE("an empty file gives the embedded default") {
   Config c = parse_ok("");
   CHECK(c.data_dir == "constellation-data");
   CHECK(c.api_listen == "127.0.0.1:7400");
-  CHECK(c.raft_bootstrap_expect == 1);
+  CHECK(c.raft_voters.empty());
   CHECK(validate(c).has_value());
 }
 
@@ -47,8 +47,9 @@ gossip:
   label: prod
   profile: wan
 raft:
-  voter: no
-  bootstrap_expect: 3
+  voters: [edge-1, edge-2, edge-3]
+  key: 0123456789abcdef-raft
+  profile: fast
 api:
   listen: 0.0.0.0:7400
   tokens:
@@ -67,8 +68,8 @@ log: {level: debug}
   CHECK(c.addresses.at("publicnet") == "2001:db8::5");
   CHECK(c.join.size() == 2);
   CHECK(c.gossip_profile == "wan");
-  CHECK_FALSE(c.raft_voter);
-  CHECK(c.raft_bootstrap_expect == 3);
+  CHECK(c.raft_voters.size() == 3);
+  CHECK(c.raft_profile == "fast");
   REQUIRE(c.api_tokens.size() == 1);
   CHECK(c.api_tokens[0].role == Role::Admin);
   CHECK(c.api_tls_cert == "/etc/c.pem");
@@ -82,12 +83,13 @@ log: {level: debug}
 }
 
 TEST_CASE("errors name file, line, column and field") {
-  CHECK(parse_error("raft:\n  bootstrap_expect: three\n") ==
-        "agent.yaml:2:21: raft.bootstrap_expect: expected an integer, got 'three'");
+  CHECK(parse_error("api:\n  max_body_bytes: three\n") ==
+        "agent.yaml:2:19: api.max_body_bytes: expected an integer, got 'three'");
   CHECK(parse_error("gossip:\n  join: 10.0.0.1:7946\n") ==
         "agent.yaml:2:9: gossip.join: expected a list, got a scalar");
   CHECK(parse_error("node: [1, 2]\n") == "agent.yaml:1:7: node: expected a mapping, got a list");
-  CHECK(parse_error("raft:\n  voter: maybe\n") == "agent.yaml:2:10: raft.voter: expected true or false, got 'maybe'");
+  CHECK(parse_error("traefik:\n  include_warning: maybe\n") ==
+        "agent.yaml:2:20: traefik.include_warning: expected true or false, got 'maybe'");
   CHECK(parse_error("api:\n  tokens:\n    - {name: x, role: admin}\n")
             .find("api.tokens[0].secret: required field is missing") != std::string::npos);
   CHECK(parse_error("api:\n  tokens: [{name: x, secret: y, role: root}]\n").find("expected read, write or admin") !=
@@ -112,7 +114,7 @@ TEST_CASE("environment overrides the file") {
                              {{"CONSTELLATION_NODE_NAME", "from-env"},
                               {"CONSTELLATION_GOSSIP_JOIN", "a:1,b:2"},
                               {"CONSTELLATION_NODE_ADDRESSES", "backend=10.0.0.1,publicnet=1.2.3.4"},
-                              {"CONSTELLATION_RAFT_VOTER", "false"},
+                              {"CONSTELLATION_RAFT_VOTERS", "a,b,c"},
                               {"CONSTELLATION_BOGUS", "1"},
                               {"HOME", "/root"}},
                              w);
@@ -120,7 +122,7 @@ TEST_CASE("environment overrides the file") {
   CHECK(c.node_name == "from-env");
   CHECK(c.join == std::vector<std::string>{"a:1", "b:2"});
   CHECK(c.addresses.at("publicnet") == "1.2.3.4");
-  CHECK_FALSE(c.raft_voter);
+  CHECK(c.raft_voters == std::vector<std::string>{"a", "b", "c"});
   REQUIRE(w.size() == 1);
   CHECK(w[0].message == "unknown variable CONSTELLATION_BOGUS (ignored)");
   auto bad = apply_environment(c, {{"CONSTELLATION_API_MAX_BODY_BYTES", "lots"}}, w);
@@ -148,5 +150,7 @@ TEST_CASE("validation catches cross-field mistakes") {
   CHECK(invalid("api: {tokens: [{name: a, secret: 'sha256:abc', role: read}]}\n").find("64 lower-case hex") !=
         std::string::npos);
   CHECK(invalid("services: {runtime: lxc}\n") == "services.runtime: expected process or docker, got 'lxc'");
-  CHECK(invalid("raft: {bootstrap_expect: 0}\n").find("raft.bootstrap_expect") == 0);
+  CHECK(invalid("raft: {voters: [a, b, c]}\n").find("raft.key") == 0);
+  CHECK(invalid("raft: {voters: [a, a]}\n").find("raft.voters[1]: 'a' is listed twice") == 0);
+  CHECK(invalid("raft: {profile: slow}\n") == "raft.profile: expected default or fast, got 'slow'");
 }

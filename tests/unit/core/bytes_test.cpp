@@ -135,3 +135,20 @@ TEST_CASE("CRC32C matches the standard check values") {
 }
 
 TEST_CASE("to_hex") { CHECK(to_hex(as_bytes(std::string_view("\x00\xff\x10", 3))) == "00ff10"); }
+
+TEST_CASE("base64 round-trips and rejects bad input") {
+  // RFC 4648 §10 test vectors.
+  const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    CHECK(base64_encode(as_bytes(plain[i])) == coded[i]);
+    auto back = base64_decode(coded[i]);
+    REQUIRE(back);
+    CHECK(as_chars(*back) == plain[i]);
+  }
+  CHECK(as_chars(*base64_decode("Zm9v\nYmFy")) == "foobar");
+  CHECK(base64_decode("Zm9").error().message().find("multiple of 4") != std::string::npos);
+  CHECK(base64_decode("Zm!v").error().message().find("'!' at position 2") != std::string::npos);
+  CHECK_FALSE(base64_decode("Z===="));
+  CHECK_FALSE(base64_decode("Zg==Zg=="));
+}

@@ -38,22 +38,6 @@ bool equal_ct(const core::Bytes& a, core::ByteView b) {
 
 }  // namespace
 
-Result<core::Bytes> base64_decode(std::string_view text) {
-  std::string s;
-  for (char c : text) {
-    if (c != '\n' && c != '\r' && c != ' ') s.push_back(c);
-  }
-  if (s.empty() || s.size() % 4 != 0) return Error(Code::InvalidArgument, "base64: length is not a multiple of 4");
-  core::Bytes out(s.size() / 4 * 3);
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  if (n < 0) return Error(Code::InvalidArgument, "base64: invalid input");
-  std::size_t pad = 0;
-  if (s.ends_with("==")) pad = 2;
-  else if (s.ends_with("=")) pad = 1;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
-
 Result<core::Bytes> tsig_sign(core::Bytes& msg, const TsigKey& key, std::uint64_t time_signed) {
   if (msg.size() < 12) return Error(Code::InvalidArgument, "tsig: message too short");
   CST_TRY_ASSIGN(core::Bytes key_name, wire::canonical_name(key.name));

@@ -20,8 +20,7 @@ struct TsigKey {
   core::Bytes secret;
 };
 
-/// Decodes base64 (RFC 4648, padding required). Errors: InvalidArgument.
-Result<core::Bytes> base64_decode(std::string_view text);
+using core::base64_decode;
 
 /// Appends a TSIG record to the encoded message `msg` (whose ARCOUNT is incremented) and returns
 /// the MAC. `time_signed` is seconds since the Unix epoch; fudge 300 s.
