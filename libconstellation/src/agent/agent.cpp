@@ -75,6 +75,21 @@ Result<std::string> write_embedded_services(const std::string& data_dir) {
   return dir;
 }
 
+}  // namespace
+
+/// A node's Raft id: a hash of its name (FNV-1a, never 0), so every node derives every voter's
+/// id from the configured names alone.
+std::uint64_t raft_id_for(std::string_view name) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h == 0 ? 1 : h;
+}
+
+namespace {
+
 provider::Options provider_options(const agent::Config& c) {
   provider::Options o;
   o.health = c.traefik_include_warning ? provider::HealthPolicy::PassingOrWarning : provider::HealthPolicy::PassingOnly;
@@ -104,6 +119,30 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options) {
   impl->log = core::log::Logger(impl->sink, core::SystemClock::instance(), "agent", level);
   if (auto r = provider::validate(provider_options(c)); !r) return r.error().with_context("traefik");
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+Result<void> Agent::Impl::start_raft() {
+  const agent::Config& c = config;
+  RaftOptions o;
+  raft_id = raft_id_for(c.node_name);
+  o.id = raft_id;
+  o.data_dir = c.data_dir + "/raft";
+  const std::string advertise = c.raft_advertise.empty() ? c.raft_bind : c.raft_advertise;
+  o.listen_address = c.raft_bind;
+  // TODO(lead): multi-voter groups take their members' Raft addresses from gossip #7.
+  o.voters[raft_id] = advertise;
+  o.cluster_key = c.raft_key;
+  if (c.raft_profile == "fast") o.tick = std::chrono::milliseconds(10);
+  o.log_level = c.log_level == "debug" ? "debug" : "warn";
+  auto node = RaftNode::open(std::move(o));
+  if (!node) return node.error().with_context("raft");
+  raft = std::move(*node);
+  return ok();
+}
+
+Result<RaftNode*> Agent::Impl::raft_node() const {
+  if (!raft) return Error(Code::Unavailable, "this node's Raft member is not running yet");
+  return raft.get();
 }
 
 bool Agent::Impl::ready() const {
@@ -151,6 +190,7 @@ Result<void> Agent::start() {
   });
 
   m.loop.start();
+  if (auto r = m.start_raft(); !r) return r;
 
   // Services: the compose directory this node runs, its health checks and its catalog entry.
   if (m.embedded_services) {
@@ -267,6 +307,7 @@ void Agent::stop() {
   if (m.api) m.api->stop();
   if (m.host) m.host->stop();
   if (m.traefik) m.traefik->stop();
+  if (m.raft) m.raft->stop();  // a leader hands leadership over first
   m.loop.stop();
   if (m.running) m.log.info("agent stopped", {{"node", m.config.node_name}});
   m.lock.reset();  // stop is final: another agent may now use the data directory

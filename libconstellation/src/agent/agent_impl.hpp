@@ -5,6 +5,7 @@
 #pragma once
 
 #include <constellation/agent.hpp>
+#include <constellation/raft.hpp>
 
 #include "agent/config.hpp"
 #include "agent/control_loop.hpp"
@@ -30,6 +31,9 @@
 
 namespace constellation {
 
+/// A node's Raft id, derived from its name (agent.cpp).
+std::uint64_t raft_id_for(std::string_view name);
+
 struct Agent::Impl {
   agent::Config config;
   std::vector<agent::ConfigWarning> warnings;
@@ -51,6 +55,9 @@ struct Agent::Impl {
   agent::ControlLoop loop;
   std::unique_ptr<services::Host> host;
   std::unique_ptr<traefik::ProviderServer> traefik;
+  /// This node's Raft member (leases and KV); every node runs one (voter or learner).
+  std::unique_ptr<RaftNode> raft;
+  std::uint64_t raft_id = 0;
   std::unique_ptr<io::http::Server> api;
   std::unique_ptr<api::Router> router;
 
@@ -63,8 +70,13 @@ struct Agent::Impl {
   bool running = false;
   bool stopped = false;
 
-  /// Registers every REST route (routes.cpp).
+  /// Registers every REST route (routes.cpp, routes_raft.cpp).
   void add_routes();
+  void add_raft_routes();
+  /// Opens this node's Raft member. Errors as RaftNode::open.
+  Result<void> start_raft();
+  /// The Raft member, or Unavailable while it is not running yet.
+  Result<RaftNode*> raft_node() const;
   /// Ready to serve: started and the catalog view is complete.
   bool ready() const;
   /// The latest snapshot, or Unavailable before the first is published.

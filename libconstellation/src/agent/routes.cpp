@@ -248,6 +248,7 @@ void Agent::Impl::add_routes() {
   };
   r.add("GET", "/v1/traefik", Role::Read, traefik_handler);
   r.add("GET", "/v1/traefik/*", Role::Read, traefik_handler);
+  add_raft_routes();
   r.add("GET", "/metrics", Role::Read, [this](const Call&) -> Result<Response> {
     Response resp;
     resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
