@@ -275,6 +275,18 @@ Result<void> Agent::start() {
   if (!port) return port.error().with_context("api");
   m.api_port = *port;
 
+  if (c.dns_enabled) {
+    auto engine = dns::Engine::open(c.dns_json);
+    if (!engine) return engine.error().with_context("dns");
+    agent::DnsWorkerOptions dopts;
+    dopts.holder = c.node_name;
+    dopts.interval = std::chrono::seconds(c.dns_interval_seconds);
+    dopts.log = m.log.child("dns");
+    m.dns = std::make_unique<agent::DnsWorker>(
+        *m.raft, std::move(*engine), [impl = impl_.get()] { return impl->snapshot.load(); }, std::move(dopts));
+    m.dns->start();
+  }
+
   m.running = true;
   if (auto r = m.notifier.ready("serving on " + api_url()); !r) {
     m.log.warn("sd_notify failed", {{"error", r.error().message()}});
@@ -305,6 +317,7 @@ void Agent::stop() {
   if (m.running) (void)m.notifier.stopping();
   // Stop taking requests first, then the parts that feed them, then the loop.
   if (m.api) m.api->stop();
+  if (m.dns) m.dns->stop();  // releases the dns lease while Raft still runs
   if (m.host) m.host->stop();
   if (m.traefik) m.traefik->stop();
   if (m.raft) m.raft->stop();  // a leader hands leadership over first

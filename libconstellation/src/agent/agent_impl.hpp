@@ -9,6 +9,7 @@
 
 #include "agent/config.hpp"
 #include "agent/control_loop.hpp"
+#include "agent/dns_worker.hpp"
 #include "api/router.hpp"
 #include "catalog/catalog.hpp"
 #include "core/ids.hpp"
@@ -58,6 +59,8 @@ struct Agent::Impl {
   /// This node's Raft member (leases and KV); every node runs one (voter or learner).
   std::unique_ptr<RaftNode> raft;
   std::uint64_t raft_id = 0;
+  /// The DNS writer (dns.enabled only).
+  std::unique_ptr<agent::DnsWorker> dns;
   std::unique_ptr<io::http::Server> api;
   std::unique_ptr<api::Router> router;
 

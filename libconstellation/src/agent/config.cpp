@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/config.hpp"
 
+#include "core/json.hpp"
 #include "io/net/endpoint.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -157,6 +158,41 @@ Result<void> assign_scalar(Config& c, const Field& f, const std::string& text) {
       f.target);
 }
 
+// YAML → JSON for sections handed to modules that read JSON (dns): scalars become numbers,
+// booleans and null where they read as such, unless quoted.
+core::json::Value yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      core::json::Value obj = core::json::Value::object();
+      for (const auto& kv : n) obj[kv.first.Scalar()] = yaml_to_json(kv.second);
+      return obj;
+    }
+    case YAML::NodeType::Sequence: {
+      core::json::Value arr = core::json::Value::array();
+      for (const auto& item : n) arr.push_back(yaml_to_json(item));
+      return arr;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = n.Scalar();
+      if (n.Tag() == "!") return core::json::Value(s);  // quoted: always a string
+      if (s == "true" || s == "false") return core::json::Value(s == "true");
+      if (s == "null" || s == "~") return core::json::Value();
+      long long i = 0;
+      if (auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+          r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+        return core::json::Value(i);
+      }
+      double d = 0;
+      if (auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+          r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+        return core::json::Value(d);
+      }
+      return core::json::Value(s);
+    }
+    default: return core::json::Value();
+  }
+}
+
 class FileReader {
  public:
   FileReader(std::string_view file, Config& c, std::vector<ConfigWarning>& w) : file_(file), c_(c), warnings_(w) {}
@@ -261,9 +297,21 @@ class FileReader {
       else
         return at(file_, e, "dns.enabled", "expected true or false, got '" + v + "'");
     }
-    YAML::Emitter out;
-    out << node;
-    c_.dns_yaml = out.c_str();
+    if (auto i = node["interval_seconds"]) {
+      int v = 0;
+      const std::string s = i.IsScalar() ? i.Scalar() : "";
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (!i.IsScalar() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 5) {
+        return at(file_, i, "dns.interval_seconds", "expected an integer of at least 5, got '" + s + "'");
+      }
+      c_.dns_interval_seconds = v;
+    }
+    core::json::Object rest;
+    core::json::Value section = yaml_to_json(node);
+    for (auto& [k, val] : section.as_object()) {
+      if (k != "enabled" && k != "interval_seconds") rest.emplace_back(k, std::move(val));
+    }
+    c_.dns_json = core::json::serialize(core::json::Value(std::move(rest)));
     return ok();
   }
 

@@ -95,9 +95,13 @@ struct Config {
   std::string traefik_token;
 
   // --- dns -------------------------------------------------------------------------------------
+  /// Run the DNS writer on this node while it holds the "dns" lease.
   bool dns_enabled = false;
-  /// The DNS settings stay as YAML text here; the dns module parses them (docs/dns.md).
-  std::string dns_yaml;
+  /// Seconds between DNS reconciliations. Default 60.
+  int dns_interval_seconds = 60;
+  /// The rest of the dns section (owner, zones, providers, safety; docs/dns.md) as the JSON
+  /// document dns::Engine::open takes ("" when there is no dns section).
+  std::string dns_json;
 
   // --- log -------------------------------------------------------------------------------------
   std::string log_level = "info";

@@ -249,6 +249,18 @@ void Agent::Impl::add_routes() {
   r.add("GET", "/v1/traefik", Role::Read, traefik_handler);
   r.add("GET", "/v1/traefik/*", Role::Read, traefik_handler);
   add_raft_routes();
+  // The snapshot document dnsbot reads (docs/dns.md): 503 until the view is complete.
+  r.add("GET", "/v1/dns/snapshot", Role::Read, [this](const Call&) -> Result<Response> {
+    CST_TRY_ASSIGN(auto s, current_snapshot());
+    if (!s->complete) return Error(Code::Unavailable, "this node does not have a complete cluster view yet");
+    return api::json_text(catalog::snapshot_to_json(*s, 0));
+  });
+  r.add("GET", "/v1/dns", Role::Read, [this](const Call&) -> Result<Response> {
+    json::Value v;
+    v["enabled"] = config.dns_enabled;
+    if (dns) v["worker"] = dns->status();
+    return api::json_response(v);
+  });
   r.add("GET", "/metrics", Role::Read, [this](const Call&) -> Result<Response> {
     Response resp;
     resp.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -77,7 +77,7 @@ log: {level: debug}
   CHECK(c.services_runtime == "docker");
   CHECK(c.traefik_include_warning);
   CHECK(c.dns_enabled);
-  CHECK(c.dns_yaml.find("example.com") != std::string::npos);
+  CHECK(c.dns_json.find("example.com") != std::string::npos);
   CHECK(c.log_level == "debug");
   CHECK(validate(c).has_value());
 }
@@ -153,4 +153,25 @@ TEST_CASE("validation catches cross-field mistakes") {
   CHECK(invalid("raft: {voters: [a, b, c]}\n").find("raft.key") == 0);
   CHECK(invalid("raft: {voters: [a, a]}\n").find("raft.voters[1]: 'a' is listed twice") == 0);
   CHECK(invalid("raft: {profile: slow}\n") == "raft.profile: expected default or fast, got 'slow'");
+}
+
+TEST_CASE("the dns section becomes the engine's JSON document") {
+  Config c = parse_ok(R"(
+dns:
+  enabled: true
+  interval_seconds: 30
+  owner: prod
+  zones:
+    - {name: example.com, provider: cf, ttl: 300, proxied: false, note: "300"}
+  providers:
+    cf: {type: cloudflare, api_token_file: /run/secrets/cf}
+)");
+  CHECK(c.dns_enabled);
+  CHECK(c.dns_interval_seconds == 30);
+  const std::string* j = &c.dns_json;
+  CHECK(*j ==
+        R"({"owner":"prod","zones":[{"name":"example.com","provider":"cf","ttl":300,"proxied":false,"note":"300"}],)"
+        R"("providers":{"cf":{"type":"cloudflare","api_token_file":"/run/secrets/cf"}}})");
+  CHECK(parse_error("dns: {interval_seconds: 1}\n").find("dns.interval_seconds: expected an integer of at least 5") !=
+        std::string::npos);
 }
