@@ -72,6 +72,8 @@ static void test_agent(const char* data_dir) {
   opts.api_port = 0;
   opts.node_name = "c-test";
   opts.log_level = "warn";
+  /* Free ports only, so this test can run beside others. */
+  opts.config_yaml = "raft: {bind: 127.0.0.1:0}\ngossip: {bind: 127.0.0.1:0}\n";
   cst_agent* agent = NULL;
   CHECK(cst_agent_open(&agent, &opts) == CST_OK);
   if (!agent) return;

@@ -151,9 +151,21 @@ bool Agent::Impl::ready() const {
 }
 
 Result<void> Agent::start() {
-  std::lock_guard lock(impl_->mu);
-  Impl& m = *impl_;
-  if (m.running || m.stopped) return Error(Code::InvalidArgument, "agent already started");
+  Result<void> r;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->running || impl_->stopped || impl_->start_attempted) {
+      return Error(Code::InvalidArgument, "agent already started (an agent starts once; open a new one)");
+    }
+    impl_->start_attempted = true;
+    r = impl_->start();
+  }
+  if (!r) stop();  // undo whatever did start
+  return r;
+}
+
+Result<void> Agent::Impl::start() {
+  Impl& m = *this;
   const agent::Config& c = m.config;
   m.started_at = core::SystemClock::instance().now();
   for (const auto& w : m.warnings) m.log.warn("configuration warning", {{"where", w.where}, {"warning", w.message}});
@@ -167,7 +179,7 @@ Result<void> Agent::start() {
   auto& nodes = m.metrics.gauge("constellation_catalog_nodes", "Nodes in the catalog, by status.", {"status"});
   auto& instances =
       m.metrics.gauge("constellation_catalog_instances", "Service instances in the catalog, by health.", {"health"});
-  m.metrics.on_collect([impl = impl_.get(), &uptime, &generation, &nodes, &instances] {
+  m.metrics.on_collect([impl = this, &uptime, &generation, &nodes, &instances] {
     uptime.set(std::chrono::duration<double>(core::SystemClock::instance().now() - impl->started_at).count());
     auto s = impl->snapshot.load();
     if (!s) return;
@@ -220,9 +232,9 @@ Result<void> Agent::start() {
   ho.docker_socket = c.services_runtime == "docker" || c.docker_socket != "/var/run/docker.sock" ? c.docker_socket : "";
   ho.stop_on_exit = true;
   ho.log = m.log.child("services");
-  auto host = services::Host::open(std::move(ho));
-  if (!host) return host.error().with_context("services");
-  m.host = std::move(*host);
+  auto opened_host = services::Host::open(std::move(ho));
+  if (!opened_host) return opened_host.error().with_context("services");
+  m.host = std::move(*opened_host);
 
   // The Traefik provider renders every snapshot the catalog publishes.
   traefik::ServeOptions so;
@@ -235,7 +247,7 @@ Result<void> Agent::start() {
   if (!provider) return provider.error().with_context("traefik");
   m.traefik = std::move(*provider);
 
-  m.host->post([impl = impl_.get()](catalog::Catalog& cat) {
+  m.host->post([impl = this](catalog::Catalog& cat) {
     cat.subscribe([impl](const catalog::SnapshotPtr& s, const catalog::Change&) {
       impl->snapshot.store(s);
       impl->traefik->publish(s);
@@ -283,22 +295,22 @@ Result<void> Agent::start() {
     dopts.interval = std::chrono::seconds(c.dns_interval_seconds);
     dopts.log = m.log.child("dns");
     m.dns = std::make_unique<agent::DnsWorker>(
-        *m.raft, std::move(*engine), [impl = impl_.get()] { return impl->snapshot.load(); }, std::move(dopts));
+        *m.raft, std::move(*engine), [impl = this] { return impl->snapshot.load(); }, std::move(dopts));
     m.dns->start();
   }
 
   m.running = true;
-  if (auto r = m.notifier.ready("serving on " + api_url()); !r) {
+  if (auto r = m.notifier.ready("serving on " + url()); !r) {
     m.log.warn("sd_notify failed", {{"error", r.error().message()}});
   }
   if (auto interval = m.notifier.watchdog_interval()) {
     // Ping at half the interval systemd expects (sd_watchdog_enabled(3)), from the control loop,
     // so a wedged loop stops the pings.
-    m.loop.every(*interval / 2, [impl = impl_.get()] { (void)impl->notifier.watchdog(); });
+    m.loop.every(*interval / 2, [impl = this] { (void)impl->notifier.watchdog(); });
   }
   m.log.info("agent started", {{"node", c.node_name},
                                {"node_id", m.node_id.to_hex()},
-                               {"api", api_url()},
+                               {"api", url()},
                                {"data_dir", c.data_dir},
                                {"services_dir", m.services_dir},
                                {"version", std::string(version())}});
@@ -340,11 +352,12 @@ std::vector<std::string> Agent::warnings() const {
 std::string Agent::data_dir() const { return impl_->config.data_dir; }
 std::string Agent::node_name() const { return impl_->config.node_name; }
 int Agent::api_port() const { return impl_->api_port; }
-std::string Agent::api_url() const {
-  const auto& a = impl_->api_address;
-  const bool v6 = a.find(':') != std::string::npos;
-  std::string scheme = impl_->config.api_tls_cert.empty() ? "http" : "https";
-  return scheme + "://" + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(impl_->api_port);
+std::string Agent::api_url() const { return impl_->url(); }
+
+std::string Agent::Impl::url() const {
+  const bool v6 = api_address.find(':') != std::string::npos;
+  std::string scheme = config.api_tls_cert.empty() ? "http" : "https";
+  return scheme + "://" + (v6 ? "[" + api_address + "]" : api_address) + ":" + std::to_string(api_port);
 }
 
 }  // namespace constellation

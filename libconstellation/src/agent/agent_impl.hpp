@@ -72,6 +72,12 @@ struct Agent::Impl {
   std::condition_variable cv;
   bool running = false;
   bool stopped = false;
+  bool start_attempted = false;
+
+  /// Starts every part, in order (agent.cpp). On error the caller stops what did start.
+  Result<void> start();
+  /// "http(s)://<api address>:<port>".
+  std::string url() const;
 
   /// Registers every REST route (routes.cpp, routes_raft.cpp).
   void add_routes();
