@@ -5,14 +5,15 @@
 #include <constellation/services.hpp>
 #include <constellation/version.hpp>
 
+#include "client_cmd.hpp"
 #include "traefik_cmd.hpp"
 
+#include <pthread.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <pthread.h>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,7 @@ void usage(std::FILE* out) {
       "       constellation-agent validate DIR [--json] [--no-env]\n"
       "                                             check the compose files in DIR\n"
       "       constellation-agent version           print the version\n"
+      "       constellation-agent <command> ...     talk to a running agent (below)\n"
       "\n"
       "options for run (they override the configuration file and CONSTELLATION_* variables):\n"
       "  --config FILE           YAML configuration file (docs/configuration.md)\n"
@@ -37,8 +39,10 @@ void usage(std::FILE* out) {
       "  --api-address ADDR      HTTP API listen address (default: 127.0.0.1)\n"
       "  --api-port PORT         HTTP API port, 0 for any free port (default: 7400)\n"
       "  --log-level LEVEL       debug, info, warn or error (default: info)\n"
-      "  --services-dir DIR      directory of compose files to run\n",
+      "  --services-dir DIR      directory of compose files to run\n"
+      "SIGHUP reloads the service definitions; SIGINT and SIGTERM stop the agent gracefully.\n\n",
       out);
+  std::fputs(client_usage(), out);
 }
 
 int parse_port(std::string_view s, int& out) {
@@ -57,12 +61,18 @@ int run(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     std::string_view flag = argv[i];
     std::string* target = nullptr;
-    if (flag == "--config") target = &options.config_file;
-    else if (flag == "--node-name") target = &options.node_name;
-    else if (flag == "--data-dir") target = &options.data_dir;
-    else if (flag == "--api-address") target = &options.api_address;
-    else if (flag == "--log-level") target = &options.log_level;
-    else if (flag == "--services-dir") target = &options.services_dir;
+    if (flag == "--config")
+      target = &options.config_file;
+    else if (flag == "--node-name")
+      target = &options.node_name;
+    else if (flag == "--data-dir")
+      target = &options.data_dir;
+    else if (flag == "--api-address")
+      target = &options.api_address;
+    else if (flag == "--log-level")
+      target = &options.log_level;
+    else if (flag == "--services-dir")
+      target = &options.services_dir;
     else if (flag == "-h" || flag == "--help") {
       usage(stdout);
       return kExitOk;
@@ -89,6 +99,7 @@ int run(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto agent = constellation::Agent::open(options);
@@ -106,17 +117,28 @@ int run(int argc, char** argv) {
   const std::string url = a.api_url();
   std::printf(
       "Constellation %s: node %s (%s) is running.\n"
-      "  health   %s/v1/health\n"
-      "  version  %s/v1/version\n"
-      "  metrics  %s/metrics\n"
-      "  data     %s\n"
-      "Logs are JSON lines on stderr. Stop with Ctrl-C.\n",
+      "  health    %s/v1/health\n"
+      "  members   %s/v1/members\n"
+      "  services  %s/v1/services\n"
+      "  traefik   %s/v1/traefik\n"
+      "  metrics   %s/metrics\n"
+      "  data      %s\n"
+      "Logs are JSON lines on stderr. Try `constellation-agent members --api %s`. Stop with Ctrl-C.\n",
       std::string(constellation::version()).c_str(), a.node_name().c_str(), a.node_id().c_str(), url.c_str(),
-      url.c_str(), url.c_str(), data.c_str());
+      url.c_str(), url.c_str(), url.c_str(), url.c_str(), data.c_str(), url.c_str());
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    auto r = a.reload();
+    if (!r) {
+      std::fprintf(stderr, "constellation-agent: reload failed: %s\n", r.error().to_string().c_str());
+    } else {
+      for (const auto& d : *r) std::fprintf(stderr, "%s\n", d.c_str());
+    }
+  }
   std::fprintf(stderr, "constellation-agent: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   a.stop();
   return kExitOk;
@@ -129,9 +151,12 @@ int validate(int argc, char** argv) {
   constellation::ServiceValidationOptions options;
   for (int i = 0; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "--json") json = true;
-    else if (a == "--no-env") options.use_process_environment = false;
-    else if (!a.empty() && a[0] != '-' && !dir) dir = argv[i];
+    if (a == "--json")
+      json = true;
+    else if (a == "--no-env")
+      options.use_process_environment = false;
+    else if (!a.empty() && a[0] != '-' && !dir)
+      dir = argv[i];
     else {
       std::fprintf(stderr, "constellation-agent validate: unexpected argument '%s'\n", argv[i]);
       return kExitUsage;
@@ -179,6 +204,7 @@ int main(int argc, char** argv) {
     usage(stdout);
     return kExitOk;
   }
+  if (int rc = client_command(argv[1], argc - 2, argv + 2); rc >= 0) return rc;
   std::fprintf(stderr, "constellation-agent: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return kExitUsage;

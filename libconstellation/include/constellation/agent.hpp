@@ -64,6 +64,11 @@ class CST_API Agent {
   /// Blocks until stop() is called from another thread (or a signal handler's thread).
   void wait();
 
+  /// Re-reads the service definitions and reconciles (what SIGHUP does). On errors the running
+  /// services stay as they are. Returns every finding ("file:line:column: error: field: ...").
+  /// Errors: Unavailable (not running), NotFound (the directory is gone).
+  Result<std::vector<std::string>> reload();
+
   /// The node's 32-hex-digit identity, stable across restarts.
   std::string node_id() const;
   /// The node's name.

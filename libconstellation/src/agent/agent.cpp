@@ -338,6 +338,16 @@ void Agent::stop() {
   m.lock.reset();  // stop is final: another agent may now use the data directory
 }
 
+Result<std::vector<std::string>> Agent::reload() {
+  if (!impl_->running || impl_->stopped || !impl_->host) return Error(Code::Unavailable, "the agent is not running");
+  CST_TRY_ASSIGN(auto set, impl_->host->reload());
+  std::vector<std::string> out;
+  for (const auto& d : set.diagnostics) out.push_back(d.to_string());
+  impl_->log.info(set.ok() ? "service definitions reloaded" : "service definitions have errors; kept the running ones",
+                  {{"findings", core::json::Value(static_cast<unsigned long long>(out.size()))}});
+  return out;
+}
+
 void Agent::wait() {
   std::unique_lock lock(impl_->mu);
   impl_->cv.wait(lock, [this] { return impl_->stopped; });

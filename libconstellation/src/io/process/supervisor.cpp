@@ -416,6 +416,11 @@ struct Supervisor::Impl {
     o.stdio = stdio;
     auto* h = new uv_process_t;
     h->data = &p;
+    // A child inherits stdio and nothing else: mark every other descriptor of this process
+    // close-on-exec first (Asio and some libraries open sockets without the flag, and a service
+    // holding the agent's listening socket would keep its port after the agent exits).
+    constexpr unsigned kCloseRangeCloexec = 1u << 2;  // CLOSE_RANGE_CLOEXEC, Linux 5.11
+    ::syscall(SYS_close_range, 3u, ~0u, kCloseRangeCloexec);
     int rc = uv_spawn(&loop, h, &o);
     ::close(fd);
     if (rc != 0) {
