@@ -150,6 +150,16 @@ void bind_raft(py::module_& m) {
       .def_property_readonly("status", &RaftNode::status)
       .def_property_readonly("revision", &RaftNode::revision)
       .def_property_readonly("raft_port", &RaftNode::raft_port)
+      .def("set_peer_address", &RaftNode::set_peer_address, py::arg("id"), py::arg("address"))
+      .def("add_voter", [](RaftNode& n, std::uint64_t id, const std::string& address, std::optional<double> t) {
+             blocking([&] { return n.add_voter(id, address, timeout_of(t)); });
+           }, py::arg("id"), py::arg("address"), py::arg("timeout") = py::none())
+      .def("add_learner", [](RaftNode& n, std::uint64_t id, const std::string& address, std::optional<double> t) {
+             blocking([&] { return n.add_learner(id, address, timeout_of(t)); });
+           }, py::arg("id"), py::arg("address"), py::arg("timeout") = py::none())
+      .def("remove_member", [](RaftNode& n, std::uint64_t id, std::optional<double> t) {
+             blocking([&] { return n.remove_member(id, timeout_of(t)); });
+           }, py::arg("id"), py::arg("timeout") = py::none())
       .def("wait_for_leader", [](RaftNode& n, std::optional<double> t) {
              return blocking([&] { return n.wait_for_leader(timeout_of(t)); });
            }, py::arg("timeout") = py::none())

@@ -8,6 +8,7 @@
 #include "provider/options.hpp"
 
 #include <unistd.h>  // environ
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -121,28 +122,93 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options) {
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 
+Result<void> Agent::Impl::start_gossip() {
+  const agent::Config& c = config;
+  GossipOptions o;
+  o.name = c.node_name;
+  o.bind = c.gossip_bind;
+  o.advertise = c.gossip_advertise;
+  o.join = c.join;
+  o.keys = c.gossip_keys;
+  o.label = c.cluster_label;
+  o.profile = c.gossip_profile;
+  o.data_dir = c.data_dir + "/gossip";
+  auto g = Gossip::start(std::move(o));
+  if (!g) return g.error().with_context("gossip");
+  gossip = std::move(*g);
+  return ok();
+}
+
 Result<void> Agent::Impl::start_raft() {
   const agent::Config& c = config;
   RaftOptions o;
   raft_id = raft_id_for(c.node_name);
   o.id = raft_id;
   o.data_dir = c.data_dir + "/raft";
-  const std::string advertise = c.raft_advertise.empty() ? c.raft_bind : c.raft_advertise;
   o.listen_address = c.raft_bind;
-  // TODO(lead): multi-voter groups take their members' Raft addresses from gossip #7.
-  o.voters[raft_id] = advertise;
   o.cluster_key = c.raft_key;
   if (c.raft_profile == "fast") o.tick = std::chrono::milliseconds(10);
   o.log_level = c.log_level == "debug" ? "debug" : "warn";
+  const std::string advertise = raft_advertise();
+  const bool voter = std::find(c.raft_voters.begin(), c.raft_voters.end(), c.node_name) != c.raft_voters.end();
+  if (c.raft_voters.empty()) {
+    o.voters[raft_id] = advertise;  // a group of one
+  } else if (voter) {
+    // Every voter's address comes from gossip: wait (a cluster starts its voters together).
+    for (;;) {
+      auto voters = cluster->wait_for_voters(std::chrono::seconds(10));
+      if (voters) {
+        o.voters = std::move(*voters);
+        break;
+      }
+      if (voters.error().code() != Code::Timeout) return voters.error();
+      log.warn("waiting for the other Raft voters to appear in gossip", {{"detail", voters.error().message()}});
+    }
+  } else {
+    o.join = true;  // a learner: the leader adds it when it sees it in gossip
+  }
   auto node = RaftNode::open(std::move(o));
   if (!node) return node.error().with_context("raft");
   raft = std::move(*node);
+  cluster->attach_raft(raft.get());
+  raft_ptr.store(raft.get());
+  return ok();
+}
+
+std::string Agent::Impl::raft_advertise() const {
+  const agent::Config& c = config;
+  std::string a = c.raft_advertise.empty() ? c.raft_bind : c.raft_advertise;
+  // An unspecified bind address is not an address peers can dial: use the gossip one's host.
+  auto ep = io::net::Endpoint::parse_listen(a);
+  if (ep) {
+    if (auto ip = ep->ip(); ip && ip->is_unspecified()) {
+      auto g = io::net::Endpoint::parse_listen(gossip ? gossip->advertise_address() : c.gossip_bind);
+      if (g) a = io::net::Endpoint{g->host, ep->port}.to_string();
+    }
+  }
+  return a;
+}
+
+Result<void> Agent::Impl::start_dns() {
+  const agent::Config& c = config;
+  if (!c.dns_enabled) return ok();
+  auto engine = dns::Engine::open(c.dns_json);
+  if (!engine) return engine.error().with_context("dns");
+  agent::DnsWorkerOptions dopts;
+  dopts.holder = c.node_name;
+  dopts.interval = std::chrono::seconds(c.dns_interval_seconds);
+  dopts.log = log.child("dns");
+  dns = std::make_unique<agent::DnsWorker>(
+      *raft, std::move(*engine), [impl = this] { return impl->snapshot.load(); }, std::move(dopts));
+  dns->start();
+  dns_ptr.store(dns.get());
   return ok();
 }
 
 Result<RaftNode*> Agent::Impl::raft_node() const {
-  if (!raft) return Error(Code::Unavailable, "this node's Raft member is not running yet");
-  return raft.get();
+  RaftNode* r = raft_ptr.load();
+  if (!r) return Error(Code::Unavailable, "this node's Raft member is not running yet (waiting for the other voters)");
+  return r;
 }
 
 bool Agent::Impl::ready() const {
@@ -202,7 +268,7 @@ Result<void> Agent::Impl::start() {
   });
 
   m.loop.start();
-  if (auto r = m.start_raft(); !r) return r;
+  if (auto r = m.start_gossip(); !r) return r;
 
   // Services: the compose directory this node runs, its health checks and its catalog entry.
   if (m.embedded_services) {
@@ -257,6 +323,15 @@ Result<void> Agent::Impl::start() {
     if (impl->config.join.empty()) cat.set_complete(true);
     cat.publish();
   });
+  agent::ClusterOptions co;
+  co.node_name = c.node_name;
+  co.node_id = m.node_id;
+  co.raft_address = m.raft_advertise();
+  co.voters = c.raft_voters;
+  co.alone = c.join.empty();
+  co.log = m.log.child("cluster");
+  m.cluster = std::make_unique<agent::Cluster>(*m.gossip, *m.host, m.loop, std::move(co));
+  m.cluster->start();
   if (auto r = m.host->start(); !r) return r.error().with_context("services");
 
   // The REST API.
@@ -287,16 +362,22 @@ Result<void> Agent::Impl::start() {
   if (!port) return port.error().with_context("api");
   m.api_port = *port;
 
-  if (c.dns_enabled) {
-    auto engine = dns::Engine::open(c.dns_json);
-    if (!engine) return engine.error().with_context("dns");
-    agent::DnsWorkerOptions dopts;
-    dopts.holder = c.node_name;
-    dopts.interval = std::chrono::seconds(c.dns_interval_seconds);
-    dopts.log = m.log.child("dns");
-    m.dns = std::make_unique<agent::DnsWorker>(
-        *m.raft, std::move(*engine), [impl = this] { return impl->snapshot.load(); }, std::move(dopts));
-    m.dns->start();
+  // Raft (and the DNS writer, which needs it): at once for a group of one or a learner; a voter
+  // of a larger group waits for gossip to name the other voters' addresses, so in the background.
+  m.cluster->set_api_url(url());
+  const bool wait_for_voters = !c.raft_voters.empty() &&
+                               std::find(c.raft_voters.begin(), c.raft_voters.end(), c.node_name) != c.raft_voters.end();
+  if (!wait_for_voters) {
+    if (auto r = m.start_raft(); !r) return r;
+    if (auto r = m.start_dns(); !r) return r;
+  } else {
+    m.raft_starter = std::thread([impl = this] {
+      auto r = impl->start_raft();
+      if (r) r = impl->start_dns();
+      if (!r && !impl->cluster_stopping.load()) {
+        impl->log.error("could not start this node's Raft member", {{"error", r.error().message()}});
+      }
+    });
   }
 
   m.running = true;
@@ -328,11 +409,25 @@ void Agent::stop() {
   m.cv.notify_all();
   if (m.running) (void)m.notifier.stopping();
   // Stop taking requests first, then the parts that feed them, then the loop.
+  // Graceful: stop taking requests; release the DNS lease while Raft still runs; leave gossip so
+  // peers stop routing here at once (not after a failure timeout); drain and stop the services;
+  // a Raft leader hands leadership over; then the loop.
+  m.cluster_stopping = true;
   if (m.api) m.api->stop();
-  if (m.dns) m.dns->stop();  // releases the dns lease while Raft still runs
+  if (m.cluster) m.cluster->stop();  // also wakes a raft_starter waiting for voters
+  if (m.raft_starter.joinable()) m.raft_starter.join();
+  m.dns_ptr.store(nullptr);
+  if (m.dns) m.dns->stop();
+  if (m.gossip && m.running) {
+    if (auto r = m.gossip->leave(std::chrono::seconds(3)); !r) {
+      m.log.warn("leaving gossip failed", {{"error", r.error().message()}});
+    }
+  }
   if (m.host) m.host->stop();
   if (m.traefik) m.traefik->stop();
+  m.raft_ptr.store(nullptr);
   if (m.raft) m.raft->stop();  // a leader hands leadership over first
+  if (m.gossip) m.gossip->stop();
   m.loop.stop();
   if (m.running) m.log.info("agent stopped", {{"node", m.config.node_name}});
   m.lock.reset();  // stop is final: another agent may now use the data directory

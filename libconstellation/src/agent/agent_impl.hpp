@@ -5,8 +5,10 @@
 #pragma once
 
 #include <constellation/agent.hpp>
+#include <constellation/gossip.hpp>
 #include <constellation/raft.hpp>
 
+#include "agent/cluster.hpp"
 #include "agent/config.hpp"
 #include "agent/control_loop.hpp"
 #include "agent/dns_worker.hpp"
@@ -56,11 +58,19 @@ struct Agent::Impl {
   agent::ControlLoop loop;
   std::unique_ptr<services::Host> host;
   std::unique_ptr<traefik::ProviderServer> traefik;
-  /// This node's Raft member (leases and KV); every node runs one (voter or learner).
+  /// Membership and dissemination: this node's entry to every node, every node's to this one.
+  std::unique_ptr<Gossip> gossip;
+  std::unique_ptr<agent::Cluster> cluster;
+  /// This node's Raft member (leases and KV); every node runs one (voter or learner). A voter of
+  /// a multi-voter group opens it once gossip has told it where the other voters are, on
+  /// raft_starter; readers use raft_node() / dns_worker().
   std::unique_ptr<RaftNode> raft;
+  std::atomic<RaftNode*> raft_ptr{nullptr};
   std::uint64_t raft_id = 0;
-  /// The DNS writer (dns.enabled only).
+  std::thread raft_starter;
+  /// The DNS writer (dns.enabled only), started with Raft.
   std::unique_ptr<agent::DnsWorker> dns;
+  std::atomic<agent::DnsWorker*> dns_ptr{nullptr};
   std::unique_ptr<io::http::Server> api;
   std::unique_ptr<api::Router> router;
 
@@ -73,6 +83,7 @@ struct Agent::Impl {
   bool running = false;
   bool stopped = false;
   bool start_attempted = false;
+  std::atomic<bool> cluster_stopping{false};
 
   /// Starts every part, in order (agent.cpp). On error the caller stops what did start.
   Result<void> start();
@@ -82,8 +93,15 @@ struct Agent::Impl {
   /// Registers every REST route (routes.cpp, routes_raft.cpp).
   void add_routes();
   void add_raft_routes();
-  /// Opens this node's Raft member. Errors as RaftNode::open.
+  void add_cluster_routes();
+  /// Starts gossip and joins the seeds.
+  Result<void> start_gossip();
+  /// Opens this node's Raft member (waiting for the voters' addresses when there are several)
+  /// and then the DNS writer. Errors as RaftNode::open.
   Result<void> start_raft();
+  Result<void> start_dns();
+  /// The Raft address peers dial (the bind address when it is a real one).
+  std::string raft_advertise() const;
   /// The Raft member, or Unavailable while it is not running yet.
   Result<RaftNode*> raft_node() const;
   /// Ready to serve: started and the catalog view is complete.

@@ -388,8 +388,8 @@ Result<void> validate(const Config& c) {
       return bad("gossip.join[" + std::to_string(i) + "]", e.error().message());
     }
   }
-  if (c.gossip_profile != "lan" && c.gossip_profile != "wan" && c.gossip_profile != "local") {
-    return bad("gossip.profile", "expected lan, wan or local, got '" + c.gossip_profile + "'");
+  if (c.gossip_profile != "lan" && c.gossip_profile != "fast") {
+    return bad("gossip.profile", "expected lan or fast, got '" + c.gossip_profile + "'");
   }
   if (c.raft_voters.size() > 7) {
     return bad("raft.voters", "at most 7 voters, got " + std::to_string(c.raft_voters.size()));

@@ -46,7 +46,7 @@ struct Config {
   std::vector<std::string> gossip_keys;
   /// Cluster label: nodes with different labels never talk.
   std::string cluster_label;
-  /// Timing profile: "lan" (default), "wan" or "local".
+  /// Timing profile: "lan" (default: 1 s probes) or "fast" (200 ms probes, for small LANs).
   std::string gossip_profile = "lan";
 
   // --- raft ------------------------------------------------------------------------------------

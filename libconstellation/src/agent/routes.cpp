@@ -52,23 +52,6 @@ json::Value strings_json(const std::vector<std::string>& items) {
   return out;
 }
 
-json::Value member_json(const catalog::NodeView& view) {
-  const auto& n = view.entry.node;
-  json::Value v;
-  v["id"] = n.id.to_hex();
-  v["name"] = n.name;
-  v["status"] = std::string(catalog::node_status_name(view.status));
-  v["version"] = n.version;
-  v["entry_version"] = static_cast<unsigned long long>(view.entry.version);
-  v["roles"] = strings_json(n.roles);
-  v["tags"] = strings_json(n.tags);
-  json::Value addrs = json::Value::object();
-  for (const auto& [net, addr] : n.addresses) addrs[net] = addr;
-  v["addresses"] = std::move(addrs);
-  v["instances"] = static_cast<int>(view.entry.instances.size());
-  return v;
-}
-
 json::Value instance_json(const catalog::NodeView& view, const catalog::Instance& inst) {
   json::Value v;
   v["id"] = inst.id;
@@ -171,12 +154,6 @@ void Agent::Impl::add_routes() {
   });
 
   // --- cluster state ------------------------------------------------------------------------------
-  r.add("GET", "/v1/members", Role::Read, [this](const Call&) -> Result<Response> {
-    CST_TRY_ASSIGN(auto s, current_snapshot());
-    json::Value out = json::Value::array();
-    for (const auto& [id, view] : s->nodes) out.push_back(member_json(view));
-    return api::json_response(out);
-  });
   r.add("GET", "/v1/catalog", Role::Read, [this](const Call&) -> Result<Response> {
     CST_TRY_ASSIGN(auto s, current_snapshot());
     return api::json_text(catalog::snapshot_to_json(*s, 0));
@@ -249,6 +226,7 @@ void Agent::Impl::add_routes() {
   r.add("GET", "/v1/traefik", Role::Read, traefik_handler);
   r.add("GET", "/v1/traefik/*", Role::Read, traefik_handler);
   add_raft_routes();
+  add_cluster_routes();
   // The snapshot document dnsbot reads (docs/dns.md): 503 until the view is complete.
   r.add("GET", "/v1/dns/snapshot", Role::Read, [this](const Call&) -> Result<Response> {
     CST_TRY_ASSIGN(auto s, current_snapshot());
@@ -258,13 +236,14 @@ void Agent::Impl::add_routes() {
   r.add("GET", "/v1/dns", Role::Read, [this](const Call&) -> Result<Response> {
     json::Value v;
     v["enabled"] = config.dns_enabled;
-    if (dns) v["worker"] = dns->status();
+    if (auto* w = dns_ptr.load()) v["worker"] = w->status();
     return api::json_response(v);
   });
   r.add("GET", "/metrics", Role::Read, [this](const Call&) -> Result<Response> {
     Response resp;
     resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
     resp.body = metrics.render();
+    if (gossip) resp.body += gossip->metrics_text();
     return resp;
   });
 }
