@@ -652,7 +652,9 @@ struct Core::Impl {
     r.origin_address = p.source_address.empty() ? from : p.source_address;
     r.origin_seq = p.seq;
     r.nack = p.nack;
-    r.nack_at = now + cfg.probe_timeout;
+    // 80 % of a probe timeout, so the nack reaches the prober before its probe interval ends
+    // (it sent us the request one probe timeout into that interval).
+    r.nack_at = now + cfg.probe_timeout * 4 / 5;
     r.expire_at = now + cfg.probe_interval * 2;
     relays[seq] = std::move(r);
     send_parts(p.target_address, {wire::encode_part(wire::Ping{seq, p.target, self->name, self->address})});
