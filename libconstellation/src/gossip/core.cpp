@@ -726,6 +726,10 @@ struct Core::Impl {
 
   void apply_record(const wire::MemberRecord& r, const std::string& source, Instant now) {
     const std::string& name = r.delta.node;
+    if (name.empty() || r.address.empty()) {
+      stats.malformed += 1;
+      return;
+    }
     if (name == self->name) {
       if (!leaving && (r.incarnation > self->incarnation || (r.state != MemberState::Alive && r.incarnation >= self->incarnation)))
         refute(r.incarnation);
@@ -973,8 +977,31 @@ struct Core::Impl {
     return t;
   }
 
+  // Membership messages must name a member (and alive ones an address); anything else is malformed.
+  static bool well_formed(const wire::Message& m) {
+    return std::visit(
+        [](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, wire::Alive>) {
+            return !x.node.empty() && !x.address.empty();
+          } else if constexpr (std::is_same_v<T, wire::Suspect> || std::is_same_v<T, wire::Dead> ||
+                               std::is_same_v<T, wire::Leave> || std::is_same_v<T, wire::StateDelta>) {
+            return !x.node.empty();
+          } else if constexpr (std::is_same_v<T, wire::PingReq>) {
+            return !x.target_address.empty();
+          } else {
+            return true;
+          }
+        },
+        m);
+  }
+
   void handle(const wire::Message& m, const std::string& from, Channel channel, Instant now) {
     stats.messages_in += 1;
+    if (!well_formed(m)) {
+      stats.malformed += 1;
+      return;
+    }
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
