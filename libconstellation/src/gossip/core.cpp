@@ -112,6 +112,7 @@ struct Core::Impl {
   Node* self = nullptr;
   Member self_view;
   std::size_t live = 1;  // members neither dead nor left, self included
+  std::set<std::string> gone_names;  // members dead or left (reclaim and reconnect scan only these)
   BroadcastQueue queue;
   Awareness awareness;
   Stats stats;
@@ -210,6 +211,7 @@ struct Core::Impl {
     if (n.suspicion) suspicion_timers.erase({n.suspicion_deadline, n.name});
     delta_base.erase(n.name);
     wanted.erase(n.name);
+    gone_names.erase(n.name);
     nodes.erase(n.name);
   }
 
@@ -235,8 +237,14 @@ struct Core::Impl {
   void emit(Event::Kind k, const Node& n) { events.push_back(Event{k, view(n)}); }
 
   void set_state(Node& n, MemberState s, Instant now) {
-    if (gone(n.state) && !gone(s)) ++live;
-    if (!gone(n.state) && gone(s)) --live;
+    if (gone(n.state) && !gone(s)) {
+      ++live;
+      gone_names.erase(n.name);
+    }
+    if (!gone(n.state) && gone(s)) {
+      --live;
+      if (&n != self) gone_names.insert(n.name);
+    }
     n.state = s;
     n.since = now;
     if (s != MemberState::Suspect && n.suspicion) {
@@ -718,6 +726,10 @@ struct Core::Impl {
 
   void apply_record(const wire::MemberRecord& r, const std::string& source, Instant now) {
     const std::string& name = r.delta.node;
+    if (name.empty() || r.address.empty()) {
+      stats.malformed += 1;
+      return;
+    }
     if (name == self->name) {
       if (!leaving && (r.incarnation > self->incarnation || (r.state != MemberState::Alive && r.incarnation >= self->incarnation)))
         refute(r.incarnation);
@@ -871,7 +883,7 @@ struct Core::Impl {
     // Partition healing: try one dead member's (or forgotten member's) last address; when nobody
     // else is alive, also the seeds. A healed peer answers and both sides refute.
     std::vector<std::string> candidates;
-    for (const auto& name : names) {
+    for (const auto& name : gone_names) {
       const Node& n = nodes.at(name);
       if (n.state == MemberState::Dead) candidates.push_back(n.address);
     }
@@ -888,9 +900,9 @@ struct Core::Impl {
   void maintenance(Instant now) {
     next_maintenance = now + cfg.probe_interval;
     std::vector<std::string> reclaim;
-    for (const auto& name : names) {
+    for (const auto& name : gone_names) {
       const Node& n = nodes.at(name);
-      if (&n != self && gone(n.state) && now - n.since >= cfg.dead_reclaim) reclaim.push_back(name);
+      if (now - n.since >= cfg.dead_reclaim) reclaim.push_back(name);
     }
     for (const auto& name : reclaim) {
       Node& n = nodes.at(name);
@@ -965,8 +977,31 @@ struct Core::Impl {
     return t;
   }
 
+  // Membership messages must name a member (and alive ones an address); anything else is malformed.
+  static bool well_formed(const wire::Message& m) {
+    return std::visit(
+        [](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, wire::Alive>) {
+            return !x.node.empty() && !x.address.empty();
+          } else if constexpr (std::is_same_v<T, wire::Suspect> || std::is_same_v<T, wire::Dead> ||
+                               std::is_same_v<T, wire::Leave> || std::is_same_v<T, wire::StateDelta>) {
+            return !x.node.empty();
+          } else if constexpr (std::is_same_v<T, wire::PingReq>) {
+            return !x.target_address.empty();
+          } else {
+            return true;
+          }
+        },
+        m);
+  }
+
   void handle(const wire::Message& m, const std::string& from, Channel channel, Instant now) {
     stats.messages_in += 1;
+    if (!well_formed(m)) {
+      stats.malformed += 1;
+      return;
+    }
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
