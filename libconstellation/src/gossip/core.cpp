@@ -331,6 +331,11 @@ struct Core::Impl {
   }
 
   wire::Alive alive_msg(const Node& n) const { return wire::Alive{n.incarnation, n.name, n.address, n.state_version}; }
+  // What we relay of an alive we accepted: the state version it claims, even before we hold
+  // that state, so that receivers also know what to pull.
+  static wire::Alive relay_alive(const Node& n, const wire::Alive& a) {
+    return wire::Alive{n.incarnation, n.name, n.address, std::max(n.state_version, a.state_version)};
+  }
 
   // --- application state ---------------------------------------------------------------------
 
@@ -449,7 +454,7 @@ struct Core::Impl {
       n = &add_node(std::move(fresh));
       ++live;
       emit(Event::Kind::Join, *n);
-      gossip_membership(n->name, alive_msg(*n));
+      gossip_membership(n->name, relay_alive(*n, a));
       want(*n, a.state_version, now, cfg.probe_interval);
       joined = true;
       return;
@@ -471,7 +476,7 @@ struct Core::Impl {
       emit(Event::Kind::Update, *n);
     }
     joined = true;
-    gossip_membership(n->name, alive_msg(*n));
+    gossip_membership(n->name, relay_alive(*n, a));
     want(*n, a.state_version, now, cfg.probe_interval);
   }
 
