@@ -164,6 +164,7 @@ struct Core::Impl {
   std::set<std::pair<std::string, std::uint64_t>> seen_user;
   std::deque<std::pair<std::string, std::uint64_t>> seen_user_order;
   std::uint64_t user_seq = 0;
+  std::uint64_t oversized_user = 0;  // user broadcasts refused for not fitting a datagram
 
   Impl(Config c, core::Rng& r, Instant now) : cfg(std::move(c)), rng(r), awareness(cfg.awareness_max) {
     Node n;
@@ -736,7 +737,10 @@ struct Core::Impl {
       return;
     }
     if (name == self->name) {
-      if (!leaving && (r.incarnation > self->incarnation || (r.state != MemberState::Alive && r.incarnation >= self->incarnation)))
+      // Refute what is wrong about us: a suspicion or death, a newer life (before our restart),
+      // or our old address (we moved).
+      if (!leaving && (r.incarnation > self->incarnation ||
+                       (r.incarnation == self->incarnation && (r.state != MemberState::Alive || r.address != self->address))))
         refute(r.incarnation);
       if (r.delta.version > self->state_version) overtake_own_state(r.delta.version);
       return;
@@ -968,7 +972,7 @@ struct Core::Impl {
     if (now >= next_maintenance) maintenance(now);
     stats.queue_depth = queue.size();
     stats.awareness = awareness.score();
-    stats.broadcasts_dropped = queue.dropped();
+    stats.broadcasts_dropped = queue.dropped() + oversized_user;
   }
 
   Instant next_deadline() const {
@@ -1147,7 +1151,8 @@ void Core::broadcast(std::string user_payload, Instant now) {
   auto part = wire::encode_part(u);
   // Must fit a datagram next to a ping and an ack.
   if (part.size() + 1 + 128 > s.cfg.max_datagram || u.payload.size() > wire::kMaxUser) {
-    s.stats.broadcasts_dropped += 1;
+    s.oversized_user += 1;
+    s.stats.broadcasts_dropped = s.queue.dropped() + s.oversized_user;
     return;
   }
   s.queue.push(BroadcastQueue::Lane::User, "u:" + u.origin + ":" + std::to_string(u.id), std::move(part));
