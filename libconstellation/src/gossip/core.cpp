@@ -97,7 +97,7 @@ struct Node {
   std::map<std::string, std::uint64_t> tombstones;  // erased key -> version
   // Invariant: every tombstone with version > horizon is in `tombstones`.
   std::uint64_t horizon = 0;
-  std::optional<Suspicion> suspicion;
+  std::unique_ptr<Suspicion> suspicion;  // set while suspect (a pointer: most members never are)
   Instant suspicion_deadline;
   std::size_t slot = 0;  // index in Impl::names
 };
@@ -502,7 +502,7 @@ struct Core::Impl {
     set_state(*n, MemberState::Suspect, now);
     const std::size_t k = cfg.suspicion_mult > 2 && live >= cfg.suspicion_mult ? cfg.suspicion_mult - 2 : 0;
     const Duration min = suspicion_min();
-    n->suspicion.emplace(s.from, k, min, min * cfg.suspicion_max_mult, now);
+    n->suspicion = std::make_unique<Suspicion>(s.from, k, min, min * cfg.suspicion_max_mult, now);
     n->suspicion_deadline = n->suspicion->deadline();
     suspicion_timers.insert({n->suspicion_deadline, n->name});
     stats.suspicions += 1;
@@ -640,7 +640,7 @@ struct Core::Impl {
     if (probe.done || a.seq != probe.seq) return;
     probe.done = true;
     stats.acks += 1;
-    if (!probe.indirect) awareness.apply(-1);
+    awareness.apply(-1);  // any ack, direct, relayed or over a stream (memberlist does the same)
   }
 
   void on_nack(const wire::Nack& n) {

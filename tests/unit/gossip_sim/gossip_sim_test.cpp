@@ -239,3 +239,33 @@ TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead,
   }
   MESSAGE(count << " seeds: " << crashes << " crashes, " << fails << " fail events (all about unhealthy nodes)");
 }
+
+TEST_CASE("gossip sim: Lifeguard — a slow node raises its own awareness and kills nobody") {
+  GossipHarness h(options(50, 8));
+  join_and_converge(h, 20s);
+  // Everything reaching node 7 takes 300 ms (a node too slow to read its socket): its probes
+  // time out and the nacks it asked for come late, so it must slow itself down instead of
+  // getting healthy members killed (its own fate is not checked).
+  h.mark_unhealthy(7);
+  LinkModel slow;
+  slow.latency = 300ms;
+  slow.jitter = 20ms;
+  for (NodeIndex j = 0; j < h.size(); ++j) {
+    if (j != 7) h.network().set_link(j, 7, slow);
+  }
+  std::uint32_t max_awareness = 0;
+  for (int i = 0; i < 300; ++i) {
+    h.run_for(100ms);
+    max_awareness = std::max(max_awareness, h.core(7).stats().awareness);
+  }
+  MESSAGE("awareness of the slow node reached " << max_awareness << "; its suspicions: " << h.core(7).stats().suspicions
+                                                 << "; refutations by others: " << h.total_stats().refutations);
+  CHECK(max_awareness >= 2);
+  check_no_false_deaths(h, 8);
+  for (NodeIndex j = 0; j < h.size(); ++j) {
+    if (j != 7) h.network().set_link(j, 7, options(50, 8).link);
+  }
+  h.run_for(10s);
+  CHECK(h.core(7).stats().awareness <= 1);  // healthy again: successful probes bring it down
+  CHECK(h.run_until([&h] { return h.converged_counts(); }, 30s));
+}
