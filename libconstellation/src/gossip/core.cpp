@@ -97,7 +97,7 @@ struct Node {
   std::map<std::string, std::uint64_t> tombstones;  // erased key -> version
   // Invariant: every tombstone with version > horizon is in `tombstones`.
   std::uint64_t horizon = 0;
-  std::optional<Suspicion> suspicion;
+  std::unique_ptr<Suspicion> suspicion;  // set while suspect (a pointer: most members never are)
   Instant suspicion_deadline;
   std::size_t slot = 0;  // index in Impl::names
 };
@@ -164,6 +164,7 @@ struct Core::Impl {
   std::set<std::pair<std::string, std::uint64_t>> seen_user;
   std::deque<std::pair<std::string, std::uint64_t>> seen_user_order;
   std::uint64_t user_seq = 0;
+  std::uint64_t oversized_user = 0;  // user broadcasts refused for not fitting a datagram
 
   Impl(Config c, core::Rng& r, Instant now) : cfg(std::move(c)), rng(r), awareness(cfg.awareness_max) {
     Node n;
@@ -331,6 +332,11 @@ struct Core::Impl {
   }
 
   wire::Alive alive_msg(const Node& n) const { return wire::Alive{n.incarnation, n.name, n.address, n.state_version}; }
+  // What we relay of an alive we accepted: the state version it claims, even before we hold
+  // that state, so that receivers also know what to pull.
+  static wire::Alive relay_alive(const Node& n, const wire::Alive& a) {
+    return wire::Alive{n.incarnation, n.name, n.address, std::max(n.state_version, a.state_version)};
+  }
 
   // --- application state ---------------------------------------------------------------------
 
@@ -449,7 +455,7 @@ struct Core::Impl {
       n = &add_node(std::move(fresh));
       ++live;
       emit(Event::Kind::Join, *n);
-      gossip_membership(n->name, alive_msg(*n));
+      gossip_membership(n->name, relay_alive(*n, a));
       want(*n, a.state_version, now, cfg.probe_interval);
       joined = true;
       return;
@@ -471,7 +477,7 @@ struct Core::Impl {
       emit(Event::Kind::Update, *n);
     }
     joined = true;
-    gossip_membership(n->name, alive_msg(*n));
+    gossip_membership(n->name, relay_alive(*n, a));
     want(*n, a.state_version, now, cfg.probe_interval);
   }
 
@@ -496,7 +502,7 @@ struct Core::Impl {
     set_state(*n, MemberState::Suspect, now);
     const std::size_t k = cfg.suspicion_mult > 2 && live >= cfg.suspicion_mult ? cfg.suspicion_mult - 2 : 0;
     const Duration min = suspicion_min();
-    n->suspicion.emplace(s.from, k, min, min * cfg.suspicion_max_mult, now);
+    n->suspicion = std::make_unique<Suspicion>(s.from, k, min, min * cfg.suspicion_max_mult, now);
     n->suspicion_deadline = n->suspicion->deadline();
     suspicion_timers.insert({n->suspicion_deadline, n->name});
     stats.suspicions += 1;
@@ -634,7 +640,7 @@ struct Core::Impl {
     if (probe.done || a.seq != probe.seq) return;
     probe.done = true;
     stats.acks += 1;
-    if (!probe.indirect) awareness.apply(-1);
+    awareness.apply(-1);  // any ack, direct, relayed or over a stream (memberlist does the same)
   }
 
   void on_nack(const wire::Nack& n) {
@@ -731,7 +737,10 @@ struct Core::Impl {
       return;
     }
     if (name == self->name) {
-      if (!leaving && (r.incarnation > self->incarnation || (r.state != MemberState::Alive && r.incarnation >= self->incarnation)))
+      // Refute what is wrong about us: a suspicion or death, a newer life (before our restart),
+      // or our old address (we moved).
+      if (!leaving && (r.incarnation > self->incarnation ||
+                       (r.incarnation == self->incarnation && (r.state != MemberState::Alive || r.address != self->address))))
         refute(r.incarnation);
       if (r.delta.version > self->state_version) overtake_own_state(r.delta.version);
       return;
@@ -963,7 +972,7 @@ struct Core::Impl {
     if (now >= next_maintenance) maintenance(now);
     stats.queue_depth = queue.size();
     stats.awareness = awareness.score();
-    stats.broadcasts_dropped = queue.dropped();
+    stats.broadcasts_dropped = queue.dropped() + oversized_user;
   }
 
   Instant next_deadline() const {
@@ -1142,7 +1151,8 @@ void Core::broadcast(std::string user_payload, Instant now) {
   auto part = wire::encode_part(u);
   // Must fit a datagram next to a ping and an ack.
   if (part.size() + 1 + 128 > s.cfg.max_datagram || u.payload.size() > wire::kMaxUser) {
-    s.stats.broadcasts_dropped += 1;
+    s.oversized_user += 1;
+    s.stats.broadcasts_dropped = s.queue.dropped() + s.oversized_user;
     return;
   }
   s.queue.push(BroadcastQueue::Lane::User, "u:" + u.origin + ":" + std::to_string(u.id), std::move(part));

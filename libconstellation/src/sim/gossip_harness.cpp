@@ -193,6 +193,30 @@ bool GossipHarness::converged() const {
   return true;
 }
 
+std::string GossipHarness::divergence() const {
+  std::size_t up = 0;
+  for (const auto& n : nodes_) up += n->core ? 1 : 0;
+  for (const auto& n : nodes_) {
+    if (!n->core) continue;
+    if (n->core->alive_count() != up)
+      return n->name + " counts " + std::to_string(n->core->alive_count()) + " live members, not " + std::to_string(up);
+    for (const auto& m : nodes_) {
+      if (!m->core) continue;
+      const auto& truth = m->core->self();
+      auto seen = n->core->member(m->name);
+      if (!seen) return n->name + " does not know " + m->name;
+      if (seen->state != gossip::MemberState::Alive)
+        return n->name + " holds " + m->name + " " + gossip::to_string(seen->state) + " at incarnation " +
+               std::to_string(seen->incarnation) + " (it is at " + std::to_string(truth.incarnation) + ")";
+      if (seen->address != truth.address) return n->name + " holds " + m->name + " at " + seen->address + ", not " + truth.address;
+      if (seen->state_version != truth.state_version || seen->state_map != truth.state_map)
+        return n->name + " holds " + m->name + "'s state version " + std::to_string(seen->state_version) + ", not " +
+               std::to_string(truth.state_version);
+    }
+  }
+  return "";
+}
+
 std::size_t GossipHarness::count_seeing_dead(NodeIndex victim) const {
   std::size_t c = 0;
   for (const auto& n : nodes_) {

@@ -89,6 +89,8 @@ class GossipHarness {
   /// Every running node knows every running node as alive with its current state version and
   /// address. Full O(N^2) check.
   bool converged() const;
+  /// The first difference converged() finds, in words ("" when converged).
+  std::string divergence() const;
   /// Every running node holds `victim` as dead (or forgot it).
   bool all_see_dead(NodeIndex victim) const;
   /// Running nodes that hold `victim` as dead or left.

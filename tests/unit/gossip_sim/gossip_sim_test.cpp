@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Seeded whole-cluster simulations of the gossip core (N = 10, 100, 1000) on the fast profile
 // (200 ms probes). Every scenario checks the invariant "no healthy node is ever declared dead".
-//   CST_SIM_SEED=N  runs the seeded scenarios with seed N instead of their fixed seeds.
+//   CST_SIM_SEED=N  runs the seeded scenarios with seed N instead of their fixed seeds;
+//   CST_SIM_SEEDS=N runs N seeds of the swarm scenario (nightly sweeps).
 #include "gossip/messages.hpp"
 #include "sim/gossip_harness.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -58,7 +60,7 @@ Duration join_and_converge(GossipHarness& h, Duration limit, bool with_state = t
   REQUIRE_MESSAGE(counts, "membership did not converge within " << core::format_duration(limit));
   if (with_state) {
     const bool full = h.run_until([&h] { return h.converged(); }, limit, 200ms);
-    REQUIRE_MESSAGE(full, "state did not converge");
+    REQUIRE_MESSAGE(full, "state did not converge: " << h.divergence());
   }
   return h.now() - start;
 }
@@ -173,4 +175,97 @@ TEST_CASE("gossip sim: 1000 nodes converge and detect a crash") {
   CHECK(h.run_until([&h] { return h.all_see_dead(500); }, 30s, 200ms));
   MESSAGE("N=1000 crash detected by all in " << core::format_duration(h.now() - crashed));
   check_no_false_deaths(h, 7);
+}
+
+TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead, convergence after heal") {
+  // Each seed draws its own world: loss up to 10 %, short partitions, crashes and restarts
+  // (some with a new address), stalls below and above the grace, clock drift. After the fault
+  // phase everything heals and restarts, and the cluster must converge (liveness).
+  const std::uint64_t first = seed_or(100);
+  const char* seeds = std::getenv("CST_SIM_SEEDS");
+  const std::uint64_t count = std::getenv("CST_SIM_SEED") ? 1 : seeds ? std::strtoull(seeds, nullptr, 10) : (kSanitized ? 3 : 12);
+  std::uint64_t crashes = 0, fails = 0;
+  for (std::uint64_t seed = first; seed < first + count; ++seed) {
+    CAPTURE(seed);
+    auto o = options(20, seed);
+    o.stall_grace = 600ms;
+    o.max_drift = 0.001;
+    GossipHarness h(o);
+    join_and_converge(h, 20s);
+    auto& rng = h.rng();
+    LinkModel link = o.link;
+    link.loss = rng.uniform() * 0.10;
+    link.duplicate = rng.uniform() * 0.02;
+    link.reorder = rng.uniform() * 0.05;
+    h.network().set_default_link(link);
+    std::vector<NodeIndex> crashed;
+    for (int second = 0; second < 30; ++second) {
+      const auto victim = static_cast<NodeIndex>(rng.below(h.size()));
+      const double dice = rng.uniform();
+      if (dice < 0.06 && h.running(victim) && victim != 0) {
+        ++crashes;
+        h.crash(victim);
+        crashed.push_back(victim);
+      } else if (dice < 0.10) {
+        std::vector<NodeIndex> side;
+        for (NodeIndex i = 0; i < h.size(); ++i) {
+          if (rng.chance(0.3)) side.push_back(i);
+        }
+        std::vector<NodeIndex> rest;
+        for (NodeIndex i = 0; i < h.size(); ++i) {
+          if (std::find(side.begin(), side.end(), i) == side.end()) rest.push_back(i);
+        }
+        h.partition({side, rest});
+        h.run_for(std::chrono::milliseconds(500 + rng.below(4000)));
+        h.heal();
+      } else if (dice < 0.25 && h.running(victim)) {
+        h.stall(victim, std::chrono::milliseconds(rng.chance(0.8) ? 100 + rng.below(400) : 700 + rng.below(2000)));
+      }
+      h.run_for(1s);
+    }
+    h.heal();
+    h.network().set_default_link(o.link);
+    for (NodeIndex i : crashed) {
+      if (rng.chance(0.3)) {
+        h.restart(i, {0}, "10.9.0." + std::to_string(i) + ":7946");
+      } else {
+        h.restart(i, {0});
+      }
+    }
+    const bool ok = h.run_until([&h] { return h.converged(); }, 60s, 500ms);
+    CHECK_MESSAGE(ok, "no convergence after heal: " << h.divergence() << " (reproduce: CST_SIM_SEED=" << seed << ")");
+    check_no_false_deaths(h, seed);
+    fails += h.fail_events();
+  }
+  MESSAGE(count << " seeds: " << crashes << " crashes, " << fails << " fail events (all about unhealthy nodes)");
+}
+
+TEST_CASE("gossip sim: Lifeguard — a slow node raises its own awareness and kills nobody") {
+  GossipHarness h(options(50, 8));
+  join_and_converge(h, 20s);
+  // Everything reaching node 7 takes 300 ms (a node too slow to read its socket): its probes
+  // time out and the nacks it asked for come late, so it must slow itself down instead of
+  // getting healthy members killed (its own fate is not checked).
+  h.mark_unhealthy(7);
+  LinkModel slow;
+  slow.latency = 300ms;
+  slow.jitter = 20ms;
+  for (NodeIndex j = 0; j < h.size(); ++j) {
+    if (j != 7) h.network().set_link(j, 7, slow);
+  }
+  std::uint32_t max_awareness = 0;
+  for (int i = 0; i < 300; ++i) {
+    h.run_for(100ms);
+    max_awareness = std::max(max_awareness, h.core(7).stats().awareness);
+  }
+  MESSAGE("awareness of the slow node reached " << max_awareness << "; its suspicions: " << h.core(7).stats().suspicions
+                                                 << "; refutations by others: " << h.total_stats().refutations);
+  CHECK(max_awareness >= 2);
+  check_no_false_deaths(h, 8);
+  for (NodeIndex j = 0; j < h.size(); ++j) {
+    if (j != 7) h.network().set_link(j, 7, options(50, 8).link);
+  }
+  h.run_for(10s);
+  CHECK(h.core(7).stats().awareness <= 1);  // healthy again: successful probes bring it down
+  CHECK(h.run_until([&h] { return h.converged_counts(); }, 30s));
 }
