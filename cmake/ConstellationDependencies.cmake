@@ -12,6 +12,7 @@ find_package(zstd REQUIRED)
 find_package(yaml-cpp REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 
 # Standalone Asio is header-only and ships neither a CMake nor a pkg-config file.
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)

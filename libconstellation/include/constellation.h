@@ -183,5 +183,6 @@ CST_EXTERN(const char *) cst_agent_node_id(const cst_agent *agent);
 #include <constellation/c/provider.h>
 #include <constellation/c/services.h>
 #include <constellation/c/raft.h>
+#include <constellation/c/gossip.h>
 
 #endif /* CONSTELLATION_H */

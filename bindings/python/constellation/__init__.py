@@ -46,11 +46,14 @@ from ._constellation import (
     validate_services,
 )
 from ._constellation import KvEntry, LeaseGrant, LeaseInfo, RaftNode, RaftStatus
+from ._constellation import Gossip, GossipMember
 
 __version__ = version()
 
 __all__ = [
     "Agent",
+    "Gossip",
+    "GossipMember",
     "Catalog",
     "CatalogCheck",
     "CatalogEndpoint",

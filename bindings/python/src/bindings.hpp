@@ -28,5 +28,6 @@ void bind_dns(py::module_& m);
 void bind_provider(py::module_& m);
 void bind_services(py::module_& m);
 void bind_raft(py::module_& m);
+void bind_gossip(py::module_& m);
 
 }  // namespace constellation::python

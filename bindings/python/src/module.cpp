@@ -17,4 +17,5 @@ PYBIND11_MODULE(_constellation, m) {
   constellation::python::bind_provider(m);
   constellation::python::bind_services(m);
   constellation::python::bind_raft(m);
+  constellation::python::bind_gossip(m);
 }

@@ -1,0 +1,1192 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The SWIM + Lifeguard state machine (see core.hpp for the contract, docs/adr/0060-gossip-core.md
+// for the design). Handlers follow the papers: probe (SWIM §3), indirect probe and nack
+// (Lifeguard §IV-A), suspicion and refutation by incarnation (SWIM §4.2), dogpile timeouts
+// (Lifeguard §IV-B), buddy system (Lifeguard §IV-C), infection-style dissemination (SWIM §4.1),
+// push/pull anti-entropy by per-member versions (memberlist push/pull, by digest).
+#include "gossip/core.hpp"
+
+#include "core/assert.hpp"
+#include "gossip/broadcast_queue.hpp"
+#include "gossip/messages.hpp"
+#include "gossip/suspicion.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace constellation::gossip {
+
+using namespace std::chrono_literals;
+
+Config Config::lan() { return Config{}; }
+
+Config Config::fast() {
+  Config c;
+  c.probe_interval = 200ms;
+  c.probe_timeout = 100ms;
+  c.gossip_interval = 50ms;
+  c.push_pull_interval = 15s;
+  c.gossip_to_dead = 15s;
+  c.dead_reclaim = 30s;
+  return c;
+}
+
+const char* to_string(MemberState s) {
+  switch (s) {
+    case MemberState::Alive: return "alive";
+    case MemberState::Suspect: return "suspect";
+    case MemberState::Dead: return "dead";
+    case MemberState::Left: return "left";
+  }
+  return "unknown";
+}
+
+const char* to_string(Event::Kind k) {
+  switch (k) {
+    case Event::Kind::Join: return "join";
+    case Event::Kind::Leave: return "leave";
+    case Event::Kind::Fail: return "fail";
+    case Event::Kind::Recover: return "recover";
+    case Event::Kind::Update: return "update";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Tombstones of erased keys kept per member; deltas from before the oldest forgotten one are
+// sent as a full replacement instead.
+constexpr std::size_t kMaxTombstones = 256;
+// Reclaimed dead members whose last address is still tried now and then (partition healing).
+constexpr std::size_t kMaxLost = 256;
+// Recently seen user broadcasts (origin, id), to relay each once.
+constexpr std::size_t kMaxSeenUser = 4096;
+// Names asked for in one batched targeted pull.
+constexpr std::size_t kMaxPullNames = 256;
+
+int rank(MemberState s) {
+  switch (s) {
+    case MemberState::Alive: return 0;
+    case MemberState::Suspect: return 1;
+    case MemberState::Dead:
+    case MemberState::Left: return 2;
+  }
+  return 0;
+}
+
+bool gone(MemberState s) { return s == MemberState::Dead || s == MemberState::Left; }
+
+struct Value {
+  std::string value;
+  std::uint64_t version = 0;
+};
+
+struct Node {
+  std::string name;
+  std::string address;
+  std::uint64_t incarnation = 0;
+  MemberState state = MemberState::Alive;
+  std::uint64_t state_version = 0;
+  Instant since;
+  std::map<std::string, Value> kv;
+  std::map<std::string, std::uint64_t> tombstones;  // erased key -> version
+  // Invariant: every tombstone with version > horizon is in `tombstones`.
+  std::uint64_t horizon = 0;
+  std::unique_ptr<Suspicion> suspicion;  // set while suspect (a pointer: most members never are)
+  Instant suspicion_deadline;
+  std::size_t slot = 0;  // index in Impl::names
+};
+
+}  // namespace
+
+struct Core::Impl {
+  Config cfg;
+  core::Rng& rng;
+  std::unordered_map<std::string, Node> nodes;
+  std::vector<std::string> names;  // every known member, self included
+  Node* self = nullptr;
+  Member self_view;
+  std::size_t live = 1;  // members neither dead nor left, self included
+  std::set<std::string> gone_names;  // members dead or left (reclaim and reconnect scan only these)
+  BroadcastQueue queue;
+  Awareness awareness;
+  Stats stats;
+  std::vector<Outgoing> out;
+  std::vector<Event> events;
+  std::vector<std::string> user_messages;
+
+  // Probing (SWIM §3, randomized round robin).
+  std::vector<std::string> probe_list;
+  std::size_t probe_pos = 0;
+  Instant next_probe;
+  struct Probe {
+    std::uint64_t seq = 0;
+    std::string target;
+    Instant timeout_at, end_at;
+    bool done = true;
+    bool indirect = false;
+    std::uint32_t expected_nacks = 0, nacks = 0;
+  } probe;
+  std::uint64_t next_seq = 0;
+  struct Relay {
+    std::string origin_address;
+    std::uint64_t origin_seq = 0;
+    bool nack = false;
+    Instant nack_at, expire_at;
+  };
+  std::map<std::uint64_t, Relay> relays;
+
+  std::set<std::pair<Instant, std::string>> suspicion_timers;
+  Instant next_gossip, next_push_pull, next_reconnect, next_maintenance;
+
+  // Join.
+  std::vector<std::string> seeds;
+  bool joining = false;
+  bool joined = false;
+  Instant next_join = Instant::max();
+  Duration join_backoff{0};
+
+  // Leave.
+  bool leaving = false;
+  Instant leave_done_at = Instant::max();
+
+  // Application state we know we lack: member -> (version seen, not before).
+  std::map<std::string, std::pair<std::uint64_t, Instant>> wanted;
+  std::unordered_map<std::string, std::uint64_t> delta_base;  // base of the queued "s:<name>" delta
+  Instant next_pull;
+
+  std::deque<std::pair<std::string, std::string>> lost;  // (name, address) of reclaimed dead members
+  std::set<std::pair<std::string, std::uint64_t>> seen_user;
+  std::deque<std::pair<std::string, std::uint64_t>> seen_user_order;
+  std::uint64_t user_seq = 0;
+  std::uint64_t oversized_user = 0;  // user broadcasts refused for not fitting a datagram
+
+  Impl(Config c, core::Rng& r, Instant now) : cfg(std::move(c)), rng(r), awareness(cfg.awareness_max) {
+    Node n;
+    n.name = cfg.name;
+    n.address = cfg.advertise;
+    n.incarnation = cfg.incarnation;
+    n.since = now;
+    self = &add_node(std::move(n));
+    refresh_self();
+    emit(Event::Kind::Join, *self);
+    next_probe = now + cfg.probe_interval;
+    next_gossip = now + cfg.gossip_interval;
+    next_push_pull = cfg.push_pull_interval.count() > 0 ? now + jitter(cfg.push_pull_interval) : Instant::max();
+    next_reconnect = now + reconnect_interval();
+    next_maintenance = now + cfg.probe_interval;
+    next_pull = now;
+  }
+
+  // --- bookkeeping ---------------------------------------------------------------------------
+
+  Duration jitter(Duration d) { return Duration(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 1))))) + d / 2; }
+  Duration reconnect_interval() const { return cfg.probe_interval * 10; }
+
+  Node& add_node(Node n) {
+    n.slot = names.size();
+    names.push_back(n.name);
+    auto [it, inserted] = nodes.emplace(n.name, std::move(n));
+    CST_ASSERT(inserted);
+    // New members enter the probe order at a random place (memberlist does the same).
+    if (probe_list.size() > probe_pos) {
+      auto pos = probe_pos + rng.below(probe_list.size() - probe_pos + 1);
+      probe_list.insert(probe_list.begin() + static_cast<std::ptrdiff_t>(pos), it->first);
+    }
+    return it->second;
+  }
+
+  void remove_node(Node& n) {
+    const std::size_t slot = n.slot;
+    CST_ASSERT(names[slot] == n.name);
+    if (slot + 1 != names.size()) {
+      names[slot] = std::move(names.back());
+      nodes.at(names[slot]).slot = slot;
+    }
+    names.pop_back();
+    if (n.suspicion) suspicion_timers.erase({n.suspicion_deadline, n.name});
+    delta_base.erase(n.name);
+    wanted.erase(n.name);
+    gone_names.erase(n.name);
+    nodes.erase(n.name);
+  }
+
+  Node* find(const std::string& name) {
+    auto it = nodes.find(name);
+    return it == nodes.end() ? nullptr : &it->second;
+  }
+
+  Member view(const Node& n) const {
+    Member m;
+    m.name = n.name;
+    m.address = n.address;
+    m.incarnation = n.incarnation;
+    m.state = n.state;
+    for (const auto& [k, v] : n.kv) m.state_map.emplace(k, v.value);
+    m.state_version = n.state_version;
+    m.since = n.since;
+    return m;
+  }
+
+  void refresh_self() { self_view = view(*self); }
+
+  void emit(Event::Kind k, const Node& n) { events.push_back(Event{k, view(n)}); }
+
+  void set_state(Node& n, MemberState s, Instant now) {
+    if (gone(n.state) && !gone(s)) {
+      ++live;
+      gone_names.erase(n.name);
+    }
+    if (!gone(n.state) && gone(s)) {
+      --live;
+      if (&n != self) gone_names.insert(n.name);
+    }
+    n.state = s;
+    n.since = now;
+    if (s != MemberState::Suspect && n.suspicion) {
+      suspicion_timers.erase({n.suspicion_deadline, n.name});
+      n.suspicion.reset();
+    }
+  }
+
+  std::uint32_t retransmit_limit() const {
+    const double n = static_cast<double>(nodes.size());
+    return cfg.retransmit_mult * static_cast<std::uint32_t>(std::ceil(std::log10(n + 1.0)));
+  }
+
+  Duration suspicion_min() const {
+    const double n = static_cast<double>(std::max<std::size_t>(live, 1));
+    const double f = static_cast<double>(cfg.suspicion_mult) * std::max(1.0, std::log10(n));
+    return Duration(static_cast<std::int64_t>(f * static_cast<double>(cfg.probe_interval.count())));
+  }
+
+  Duration push_pull_interval() const {
+    const double n = static_cast<double>(live);
+    if (n <= 32) return cfg.push_pull_interval;
+    const double mult = std::ceil(std::log2(n) - std::log2(32.0)) + 1.0;
+    return Duration(static_cast<std::int64_t>(mult * static_cast<double>(cfg.push_pull_interval.count())));
+  }
+
+  // Random members satisfying pred (never self), at most k.
+  template <class Pred>
+  std::vector<Node*> pick(std::size_t k, Pred pred) {
+    std::vector<Node*> chosen;
+    if (k == 0 || names.size() <= 1) return chosen;
+    if (names.size() <= 4 * k + 32) {
+      for (const auto& name : names) {
+        Node& n = nodes.at(name);
+        if (&n != self && pred(n)) chosen.push_back(&n);
+      }
+      rng.shuffle(std::span<Node*>(chosen));
+      if (chosen.size() > k) chosen.resize(k);
+      return chosen;
+    }
+    for (std::size_t attempt = 0; attempt < 8 * k && chosen.size() < k; ++attempt) {
+      Node& n = nodes.at(names[rng.below(names.size())]);
+      if (&n == self || !pred(n) || std::find(chosen.begin(), chosen.end(), &n) != chosen.end()) continue;
+      chosen.push_back(&n);
+    }
+    return chosen;
+  }
+
+  static bool reachable(const Node& n) { return !gone(n.state); }
+
+  // --- sending -------------------------------------------------------------------------------
+
+  void send_parts(const std::string& to, std::vector<core::Bytes> parts, bool piggyback = true) {
+    std::size_t used = 1;
+    for (const auto& p : parts) used += p.size();
+    const std::size_t mandatory = parts.size();
+    if (piggyback && used < cfg.max_datagram) queue.fill(cfg.max_datagram - used, retransmit_limit(), parts);
+    if (parts.empty()) return;
+    auto payload = wire::encode_packet(parts);
+    CST_ASSERT(payload.size() <= cfg.max_datagram || mandatory == parts.size());
+    stats.messages_out += parts.size();
+    stats.bytes_out += payload.size();
+    out.push_back(Outgoing{to, Channel::Datagram, std::move(payload)});
+  }
+
+  void send_stream_parts(const std::string& to, const std::vector<core::Bytes>& parts) {
+    auto payload = wire::encode_stream_packet(parts, cfg.compress_threshold);
+    stats.messages_out += parts.size();
+    stats.bytes_out += payload.size();
+    out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
+  }
+
+  void send_stream(const std::string& to, const wire::PushPull& p) {
+    auto payload = wire::encode_stream(p, cfg.compress_threshold);
+    if (payload.size() > cfg.max_stream) return;  // TODO(gossip): chunk push/pull beyond max_stream #3
+    stats.messages_out += 1;
+    stats.bytes_out += payload.size();
+    out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
+  }
+
+  void gossip_membership(const std::string& about, const wire::Message& m) {
+    queue.push(BroadcastQueue::Lane::Membership, "m:" + about, wire::encode_part(m));
+    stats.broadcasts_queued += 1;
+  }
+
+  wire::Alive alive_msg(const Node& n) const { return wire::Alive{n.incarnation, n.name, n.address, n.state_version}; }
+  // What we relay of an alive we accepted: the state version it claims, even before we hold
+  // that state, so that receivers also know what to pull.
+  static wire::Alive relay_alive(const Node& n, const wire::Alive& a) {
+    return wire::Alive{n.incarnation, n.name, n.address, std::max(n.state_version, a.state_version)};
+  }
+
+  // --- application state ---------------------------------------------------------------------
+
+  wire::StateDelta make_delta(const Node& n, std::uint64_t base) const {
+    wire::StateDelta d;
+    d.node = n.name;
+    d.version = n.state_version;
+    if (base > n.state_version) base = n.state_version;
+    d.base_version = base;
+    d.replace = base == 0 || base < n.horizon;
+    if (d.replace) d.base_version = 0;
+    for (const auto& [k, v] : n.kv) {
+      if (d.replace || v.version > base) d.entries.push_back(wire::StateEntry{k, v.version, v.value});
+    }
+    if (!d.replace) {
+      for (const auto& [k, ver] : n.tombstones) {
+        if (ver > base) d.entries.push_back(wire::StateEntry{k, ver, std::nullopt});
+      }
+    }
+    return d;
+  }
+
+  void add_tombstone(Node& n, const std::string& key, std::uint64_t version) {
+    n.tombstones[key] = version;
+    while (n.tombstones.size() > kMaxTombstones) {
+      auto oldest = std::min_element(n.tombstones.begin(), n.tombstones.end(),
+                                     [](const auto& a, const auto& b) { return a.second < b.second; });
+      n.horizon = std::max(n.horizon, oldest->second);
+      n.tombstones.erase(oldest);
+    }
+  }
+
+  // Applies a delta the caller checked is applicable.
+  void apply_delta(Node& n, const wire::StateDelta& d) {
+    if (d.replace) {
+      n.kv.clear();
+      n.tombstones.clear();
+      n.horizon = d.version;
+    }
+    for (const auto& e : d.entries) {
+      if (!d.replace && e.version <= n.state_version) continue;
+      if (e.value) {
+        n.kv[e.key] = Value{*e.value, e.version};
+        n.tombstones.erase(e.key);
+      } else {
+        n.kv.erase(e.key);
+        if (!d.replace) add_tombstone(n, e.key, e.version);
+      }
+    }
+    n.state_version = d.version;
+    auto w = wanted.find(n.name);
+    if (w != wanted.end() && w->second.first <= n.state_version) wanted.erase(w);
+  }
+
+  // Queues the state of n for piggybacking: a delta when it fits a datagram, else an announce
+  // (an Alive carrying the new state_version) that makes receivers pull it.
+  void gossip_state(Node& n, std::uint64_t base) {
+    const std::string key = "s:" + n.name;
+    auto b = delta_base.find(n.name);
+    if (b != delta_base.end() && queue.contains(key)) base = std::min(base, b->second);
+    auto delta = make_delta(n, base);
+    auto part = wire::encode_part(delta);
+    if (part.size() + 1 + 128 > cfg.max_datagram) {
+      part = wire::encode_part(alive_msg(n));
+      delta_base.erase(n.name);
+    } else {
+      delta_base[n.name] = delta.base_version;
+    }
+    queue.push(BroadcastQueue::Lane::Membership, key, std::move(part));
+    stats.broadcasts_queued += 1;
+  }
+
+  void want(const Node& n, std::uint64_t version, Instant now, Duration grace) {
+    if (&n == self || gone(n.state) || version <= n.state_version) return;
+    auto& w = wanted[n.name];
+    if (version > w.first) w = {version, now + grace};
+  }
+
+  // Someone holds a newer version of our own state than we do (our previous life, before a
+  // restart): jump past it and send everything as a replacement.
+  void overtake_own_state(std::uint64_t seen) {
+    if (seen < self->state_version) return;
+    self->state_version = seen + 1;
+    for (auto& [k, v] : self->kv) v.version = self->state_version;
+    self->tombstones.clear();
+    self->horizon = self->state_version;
+    refresh_self();
+    gossip_state(*self, 0);
+  }
+
+  // --- membership handlers -------------------------------------------------------------------
+
+  void refute(std::uint64_t accused_incarnation) {
+    self->incarnation = std::max(self->incarnation, accused_incarnation) + 1;
+    awareness.apply(1);
+    stats.refutations += 1;
+    refresh_self();
+    gossip_membership(self->name, alive_msg(*self));
+  }
+
+  void on_alive(const wire::Alive& a, Instant now) {
+    if (a.node == self->name) {
+      if (leaving) return;
+      if (a.incarnation > self->incarnation || (a.incarnation == self->incarnation && a.address != self->address))
+        refute(a.incarnation);
+      if (a.state_version > self->state_version) overtake_own_state(a.state_version);
+      return;
+    }
+    Node* n = find(a.node);
+    if (!n) {
+      Node fresh;
+      fresh.name = a.node;
+      fresh.address = a.address;
+      fresh.incarnation = a.incarnation;
+      fresh.since = now;
+      n = &add_node(std::move(fresh));
+      ++live;
+      emit(Event::Kind::Join, *n);
+      gossip_membership(n->name, relay_alive(*n, a));
+      want(*n, a.state_version, now, cfg.probe_interval);
+      joined = true;
+      return;
+    }
+    if (a.incarnation <= n->incarnation) {
+      if (!gone(n->state)) want(*n, a.state_version, now, cfg.probe_interval);
+      return;
+    }
+    const MemberState prev = n->state;
+    const bool moved = n->address != a.address;
+    n->incarnation = a.incarnation;
+    n->address = a.address;
+    if (prev != MemberState::Alive) set_state(*n, MemberState::Alive, now);
+    if (prev == MemberState::Dead) {
+      emit(Event::Kind::Recover, *n);
+    } else if (prev == MemberState::Left) {
+      emit(Event::Kind::Join, *n);
+    } else if (moved) {
+      emit(Event::Kind::Update, *n);
+    }
+    joined = true;
+    gossip_membership(n->name, relay_alive(*n, a));
+    want(*n, a.state_version, now, cfg.probe_interval);
+  }
+
+  void on_suspect(const wire::Suspect& s, Instant now) {
+    if (s.node == self->name) {
+      if (!leaving && s.incarnation >= self->incarnation) refute(s.incarnation);
+      return;
+    }
+    Node* n = find(s.node);
+    if (!n || s.incarnation < n->incarnation || gone(n->state)) return;
+    if (n->state == MemberState::Suspect) {
+      if (s.incarnation > n->incarnation) n->incarnation = s.incarnation;
+      if (n->suspicion && n->suspicion->confirm(s.from)) {
+        suspicion_timers.erase({n->suspicion_deadline, n->name});
+        n->suspicion_deadline = n->suspicion->deadline();
+        suspicion_timers.insert({n->suspicion_deadline, n->name});
+        gossip_membership(n->name, s);  // each new confirmation spreads (Lifeguard §IV-B)
+      }
+      return;
+    }
+    n->incarnation = s.incarnation;
+    set_state(*n, MemberState::Suspect, now);
+    const std::size_t k = cfg.suspicion_mult > 2 && live >= cfg.suspicion_mult ? cfg.suspicion_mult - 2 : 0;
+    const Duration min = suspicion_min();
+    n->suspicion = std::make_unique<Suspicion>(s.from, k, min, min * cfg.suspicion_max_mult, now);
+    n->suspicion_deadline = n->suspicion->deadline();
+    suspicion_timers.insert({n->suspicion_deadline, n->name});
+    stats.suspicions += 1;
+    gossip_membership(n->name, s);
+  }
+
+  void on_dead(const wire::Dead& d, Instant now) {
+    const bool left = d.from == d.node;
+    if (d.node == self->name) {
+      if (!leaving && d.incarnation >= self->incarnation) refute(d.incarnation);
+      return;
+    }
+    Node* n = find(d.node);
+    if (!n || d.incarnation < n->incarnation) return;
+    if (gone(n->state)) {
+      // A graceful leave upgrades a death we inferred (the node says it meant it).
+      if (left && n->state == MemberState::Dead) {
+        n->state = MemberState::Left;
+        gossip_membership(n->name, wire::Leave{d.incarnation, d.node});
+      }
+      return;
+    }
+    n->incarnation = d.incarnation;
+    set_state(*n, left ? MemberState::Left : MemberState::Dead, now);
+    emit(left ? Event::Kind::Leave : Event::Kind::Fail, *n);
+    if (left) {
+      gossip_membership(n->name, wire::Leave{d.incarnation, d.node});
+    } else {
+      gossip_membership(n->name, d);
+    }
+  }
+
+  void on_delta(const wire::StateDelta& d, Instant now) {
+    if (d.node == self->name) {
+      if (d.version > self->state_version) overtake_own_state(d.version);
+      return;
+    }
+    Node* n = find(d.node);
+    if (!n || d.version <= n->state_version) return;
+    if (d.replace || d.base_version <= n->state_version) {
+      const std::uint64_t base = n->state_version;
+      apply_delta(*n, d);
+      if (!gone(n->state)) emit(Event::Kind::Update, *n);
+      gossip_state(*n, std::min(base, d.base_version));
+    } else {
+      want(*n, d.version, now, Duration(0));
+    }
+  }
+
+  void on_user(const wire::User& u) {
+    if (u.origin == self->name) return;
+    if (!seen_user.insert({u.origin, u.id}).second) return;
+    seen_user_order.push_back({u.origin, u.id});
+    if (seen_user_order.size() > kMaxSeenUser) {
+      seen_user.erase(seen_user_order.front());
+      seen_user_order.pop_front();
+    }
+    user_messages.push_back(u.payload);
+    queue.push(BroadcastQueue::Lane::User, "u:" + u.origin + ":" + std::to_string(u.id), wire::encode_part(u));
+  }
+
+  // --- probing -------------------------------------------------------------------------------
+
+  Node* next_probe_target() {
+    for (std::size_t tries = 0; tries <= names.size(); ++tries) {
+      if (probe_pos >= probe_list.size()) {
+        probe_list.clear();
+        for (const auto& name : names) {
+          if (name != self->name) probe_list.push_back(name);
+        }
+        rng.shuffle(std::span<std::string>(probe_list));
+        probe_pos = 0;
+        if (probe_list.empty()) return nullptr;
+      }
+      Node* n = find(probe_list[probe_pos++]);
+      if (n && n != self && !gone(n->state)) return n;
+    }
+    return nullptr;
+  }
+
+  void start_probe(Instant now) {
+    next_probe = now + awareness.scale(cfg.probe_interval);
+    if (leaving) return;
+    Node* t = next_probe_target();
+    if (!t) return;
+    probe = Probe{};
+    probe.seq = ++next_seq;
+    probe.target = t->name;
+    probe.timeout_at = now + awareness.scale(cfg.probe_timeout);
+    probe.end_at = next_probe;
+    probe.done = false;
+    std::vector<core::Bytes> parts{wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address})};
+    // Buddy system: tell a suspect directly, so it can refute at once.
+    if (t->state == MemberState::Suspect) parts.push_back(wire::encode_part(wire::Suspect{t->incarnation, t->name, self->name}));
+    stats.probes += 1;
+    send_parts(t->address, std::move(parts));
+  }
+
+  void probe_timed_out(Instant now) {
+    probe.indirect = true;
+    Node* t = find(probe.target);
+    if (!t || gone(t->state)) {
+      probe.done = true;
+      return;
+    }
+    auto helpers = pick(cfg.indirect_checks, [&t](const Node& n) { return &n != t && n.state == MemberState::Alive; });
+    for (Node* h : helpers) {
+      send_parts(h->address, {wire::encode_part(wire::PingReq{probe.seq, t->name, t->address, self->name, self->address, true})});
+    }
+    probe.expected_nacks = static_cast<std::uint32_t>(helpers.size());
+    stats.indirect_probes += helpers.size();
+    // TCP fallback probe (memberlist's protocol 3): reaches nodes whose UDP is lossy or blocked.
+    send_stream_parts(t->address, {wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address})});
+    stats.stream_probes += 1;
+    (void)now;
+  }
+
+  void probe_failed(Instant now) {
+    probe.done = true;
+    // Lifeguard: missing nacks mean our own links or CPU are the problem (no helpers: +1 flat).
+    const int delta = probe.expected_nacks > 0 ? static_cast<int>(probe.expected_nacks - std::min(probe.nacks, probe.expected_nacks)) : 1;
+    awareness.apply(delta);
+    Node* t = find(probe.target);
+    if (!t || gone(t->state)) return;
+    on_suspect(wire::Suspect{t->incarnation, t->name, self->name}, now);
+  }
+
+  void on_ack(const wire::Ack& a) {
+    auto r = relays.find(a.seq);
+    if (r != relays.end()) {
+      send_parts(r->second.origin_address, {wire::encode_part(wire::Ack{r->second.origin_seq, a.source})});
+      relays.erase(r);
+      return;
+    }
+    if (probe.done || a.seq != probe.seq) return;
+    probe.done = true;
+    stats.acks += 1;
+    awareness.apply(-1);  // any ack, direct, relayed or over a stream (memberlist does the same)
+  }
+
+  void on_nack(const wire::Nack& n) {
+    if (probe.done || n.seq != probe.seq) return;
+    stats.nacks += 1;
+    probe.nacks += 1;
+  }
+
+  void on_ping(const wire::Ping& p, const std::string& from, Channel channel) {
+    if (!p.target.empty() && p.target != self->name) return;  // meant for a previous owner of this address
+    const std::string& to = p.source_address.empty() ? from : p.source_address;
+    auto ack = wire::encode_part(wire::Ack{p.seq, self->name});
+    if (channel == Channel::Stream) {
+      send_stream_parts(to, {ack});
+    } else {
+      send_parts(to, {std::move(ack)});
+    }
+  }
+
+  void on_ping_req(const wire::PingReq& p, const std::string& from, Instant now) {
+    const std::uint64_t seq = ++next_seq;
+    Relay r;
+    r.origin_address = p.source_address.empty() ? from : p.source_address;
+    r.origin_seq = p.seq;
+    r.nack = p.nack;
+    // 80 % of a probe timeout, so the nack reaches the prober before its probe interval ends
+    // (it sent us the request one probe timeout into that interval).
+    r.nack_at = now + cfg.probe_timeout * 4 / 5;
+    r.expire_at = now + cfg.probe_interval * 2;
+    relays[seq] = std::move(r);
+    send_parts(p.target_address, {wire::encode_part(wire::Ping{seq, p.target, self->name, self->address})});
+  }
+
+  // --- push/pull -----------------------------------------------------------------------------
+
+  wire::MemberRecord record(const Node& n, std::uint64_t peer_version) const {
+    wire::MemberRecord r;
+    r.address = n.address;
+    r.incarnation = n.incarnation;
+    r.state = n.state;
+    r.delta = make_delta(n, peer_version);
+    if (peer_version >= n.state_version) {
+      r.delta.entries.clear();
+      r.delta.replace = false;
+      r.delta.base_version = n.state_version;
+    }
+    return r;
+  }
+
+  wire::DigestEntry digest(const Node& n) const { return wire::DigestEntry{n.name, n.incarnation, n.state, n.state_version}; }
+
+  void send_push_pull(const std::string& to, bool join_flag) {
+    wire::PushPull p;
+    p.type = wire::StreamType::PushPullRequest;
+    p.join = join_flag;
+    p.source = self->name;
+    p.source_address = self->address;
+    p.records.push_back(record(*self, 0));
+    p.digest.reserve(nodes.size());
+    for (const auto& name : names) {
+      const Node& n = nodes.at(name);
+      if (&n != self) p.digest.push_back(digest(n));
+    }
+    stats.push_pulls += 1;
+    send_stream(to, p);
+  }
+
+  void send_pull(const std::string& to, const std::vector<std::string>& which) {
+    wire::PushPull p;
+    p.type = wire::StreamType::PushPullRequest;
+    p.targeted = true;
+    p.source = self->name;
+    p.source_address = self->address;
+    p.records.push_back(record(*self, 0));
+    for (const auto& name : which) {
+      if (const Node* n = find_const(name)) p.digest.push_back(digest(*n));
+    }
+    send_stream(to, p);
+  }
+
+  const Node* find_const(const std::string& name) const {
+    auto it = nodes.find(name);
+    return it == nodes.end() ? nullptr : &it->second;
+  }
+
+  static bool newer(std::uint64_t inc_a, MemberState st_a, std::uint64_t inc_b, MemberState st_b) {
+    return inc_a > inc_b || (inc_a == inc_b && rank(st_a) > rank(st_b));
+  }
+
+  void apply_record(const wire::MemberRecord& r, const std::string& source, Instant now) {
+    const std::string& name = r.delta.node;
+    if (name.empty() || r.address.empty()) {
+      stats.malformed += 1;
+      return;
+    }
+    if (name == self->name) {
+      // Refute what is wrong about us: a suspicion or death, a newer life (before our restart),
+      // or our old address (we moved).
+      if (!leaving && (r.incarnation > self->incarnation ||
+                       (r.incarnation == self->incarnation && (r.state != MemberState::Alive || r.address != self->address))))
+        refute(r.incarnation);
+      if (r.delta.version > self->state_version) overtake_own_state(r.delta.version);
+      return;
+    }
+    Node* n = find(name);
+    switch (r.state) {
+      case MemberState::Alive:
+        on_alive(wire::Alive{r.incarnation, name, r.address, r.delta.version}, now);
+        break;
+      case MemberState::Suspect:
+        if (!n) on_alive(wire::Alive{r.incarnation, name, r.address, r.delta.version}, now);
+        on_suspect(wire::Suspect{r.incarnation, name, source}, now);
+        break;
+      case MemberState::Dead:
+        // One peer's verdict is only a suspicion here (memberlist does the same): we let our
+        // own timers confirm it, which gives the accused time to refute.
+        if (n) on_suspect(wire::Suspect{r.incarnation, name, source}, now);
+        break;
+      case MemberState::Left:
+        if (n) on_dead(wire::Dead{r.incarnation, name, name}, now);
+        break;
+    }
+    n = find(name);
+    if (!n) return;
+    const auto& d = r.delta;
+    if (d.version > n->state_version) {
+      if (d.replace || d.base_version <= n->state_version) {
+        const std::uint64_t base = n->state_version;
+        apply_delta(*n, d);
+        if (!gone(n->state)) emit(Event::Kind::Update, *n);
+        gossip_state(*n, base);
+      } else {
+        want(*n, d.version, now, Duration(0));
+      }
+    }
+  }
+
+  void on_push_pull(const wire::PushPull& p, const std::string& from, Instant now) {
+    const std::string& reply_to = p.source_address.empty() ? from : p.source_address;
+    for (const auto& r : p.records) apply_record(r, p.source, now);
+    if (p.type == wire::StreamType::PushPullPush) return;
+    if (p.type == wire::StreamType::PushPullResponse) {
+      joined = true;
+      if (p.digest.empty()) return;
+      wire::PushPull push;
+      push.type = wire::StreamType::PushPullPush;
+      push.source = self->name;
+      push.source_address = self->address;
+      for (const auto& want_entry : p.digest) {
+        if (const Node* n = find_const(want_entry.name)) push.records.push_back(record(*n, want_entry.state_version));
+      }
+      if (!push.records.empty()) send_stream(reply_to, push);
+      return;
+    }
+    // A request: answer with what the peer lacks, and ask for what we lack.
+    wire::PushPull resp;
+    resp.type = wire::StreamType::PushPullResponse;
+    resp.join = p.join;
+    resp.source = self->name;
+    resp.source_address = self->address;
+    std::unordered_set<std::string> mentioned;
+    mentioned.reserve(p.digest.size() + 1);
+    if (!p.source.empty()) mentioned.insert(p.source);
+    auto compare = [&](const Node& mine, const wire::DigestEntry* theirs) {
+      if (!theirs) {
+        if (!gone(mine.state)) resp.records.push_back(record(mine, 0));
+        return;
+      }
+      const bool mine_newer = newer(mine.incarnation, mine.state, theirs->incarnation, theirs->state);
+      if (mine_newer || mine.state_version > theirs->state_version) {
+        resp.records.push_back(record(mine, theirs->state_version));
+      }
+      if (&mine != self && (newer(theirs->incarnation, theirs->state, mine.incarnation, mine.state) ||
+                            theirs->state_version > mine.state_version)) {
+        resp.digest.push_back(digest(mine));
+      }
+    };
+    for (const auto& d : p.digest) {
+      mentioned.insert(d.name);
+      if (const Node* mine = find_const(d.name)) {
+        compare(*mine, &d);
+      } else if (!gone(d.state) && d.name != self->name) {
+        resp.digest.push_back(wire::DigestEntry{d.name, 0, MemberState::Dead, 0});
+      }
+    }
+    // The requester's own entry: it sent its record; answer if we hold it dead (so it refutes).
+    if (const Node* src = find_const(p.source)) {
+      if (!p.records.empty() && p.records.front().delta.node == p.source) {
+        const auto& rec = p.records.front();
+        wire::DigestEntry theirs{p.source, rec.incarnation, rec.state, rec.delta.version};
+        if (newer(src->incarnation, src->state, theirs.incarnation, theirs.state)) resp.records.push_back(record(*src, theirs.state_version));
+      }
+    }
+    if (!p.targeted) {
+      for (const auto& name : names) {
+        if (mentioned.count(name)) continue;
+        compare(nodes.at(name), nullptr);
+      }
+    }
+    send_stream(reply_to, resp);
+  }
+
+  // --- timers --------------------------------------------------------------------------------
+
+  void pull_wanted(Instant now) {
+    if (wanted.empty() || now < next_pull) return;
+    next_pull = now + cfg.gossip_interval;
+    // One targeted pull from the owner of a random wanted member, and a batch from a random peer.
+    std::vector<std::string> ready;
+    for (auto it = wanted.begin(); it != wanted.end();) {
+      Node* n = find(it->first);
+      if (!n || gone(n->state) || n->state_version >= it->second.first) {
+        it = wanted.erase(it);
+        continue;
+      }
+      if (it->second.second <= now && ready.size() < kMaxPullNames) ready.push_back(it->first);
+      ++it;
+    }
+    if (ready.empty()) return;
+    const std::string& one = ready[rng.below(ready.size())];
+    Node& owner = nodes.at(one);
+    send_pull(owner.address, {one});
+    wanted[one].second = now + cfg.probe_interval * 2;
+    if (ready.size() > 1) {
+      auto peers = pick(1, [](const Node& n) { return n.state == MemberState::Alive; });
+      if (!peers.empty()) {
+        send_pull(peers.front()->address, ready);
+        for (const auto& name : ready) wanted[name].second = now + cfg.probe_interval * 2;
+      }
+    }
+  }
+
+  void gossip(Instant now) {
+    next_gossip = now + cfg.gossip_interval;
+    pull_wanted(now);
+    if (queue.size() == 0) return;
+    auto targets = pick(cfg.gossip_fanout, [&](const Node& n) {
+      return !gone(n.state) || (n.state == MemberState::Dead && now - n.since < cfg.gossip_to_dead);
+    });
+    for (Node* t : targets) {
+      if (queue.size() == 0) break;
+      send_parts(t->address, {});
+    }
+  }
+
+  void reconnect(Instant now) {
+    next_reconnect = now + reconnect_interval();
+    if (leaving) return;
+    // Partition healing: try one dead member's (or forgotten member's) last address; when nobody
+    // else is alive, also the seeds. A healed peer answers and both sides refute.
+    std::vector<std::string> candidates;
+    for (const auto& name : gone_names) {
+      const Node& n = nodes.at(name);
+      if (n.state == MemberState::Dead) candidates.push_back(n.address);
+    }
+    for (const auto& l : lost) candidates.push_back(l.second);
+    if (live <= 1) {
+      for (const auto& s : seeds) {
+        if (s != self->address) candidates.push_back(s);
+      }
+    }
+    if (candidates.empty()) return;
+    send_push_pull(candidates[rng.below(candidates.size())], false);
+  }
+
+  void maintenance(Instant now) {
+    next_maintenance = now + cfg.probe_interval;
+    std::vector<std::string> reclaim;
+    for (const auto& name : gone_names) {
+      const Node& n = nodes.at(name);
+      if (now - n.since >= cfg.dead_reclaim) reclaim.push_back(name);
+    }
+    for (const auto& name : reclaim) {
+      Node& n = nodes.at(name);
+      if (n.state == MemberState::Dead) {
+        lost.emplace_back(n.name, n.address);
+        if (lost.size() > kMaxLost) lost.pop_front();
+      }
+      remove_node(n);
+    }
+    // A member heard of again is no longer lost.
+    for (auto it = lost.begin(); it != lost.end();) it = nodes.count(it->first) ? lost.erase(it) : std::next(it);
+    for (auto it = relays.begin(); it != relays.end();) it = it->second.expire_at <= now ? relays.erase(it) : std::next(it);
+  }
+
+  void send_join() {
+    for (const auto& s : seeds) {
+      if (s != self->address) send_push_pull(s, true);
+    }
+  }
+
+  void declare_dead(const std::string& name, Instant now) {
+    Node* n = find(name);
+    if (!n || n->state != MemberState::Suspect) return;
+    stats.deaths += 1;
+    on_dead(wire::Dead{n->incarnation, n->name, self->name}, now);
+  }
+
+  void tick(Instant now) {
+    for (auto& [seq, r] : relays) {
+      if (r.nack && r.nack_at <= now) {
+        r.nack = false;
+        send_parts(r.origin_address, {wire::encode_part(wire::Nack{r.origin_seq})});
+      }
+    }
+    if (!probe.done && !probe.indirect && now >= probe.timeout_at) probe_timed_out(now);
+    if (!probe.done && now >= probe.end_at) probe_failed(now);
+    while (!suspicion_timers.empty() && suspicion_timers.begin()->first <= now) {
+      const std::string name = suspicion_timers.begin()->second;
+      suspicion_timers.erase(suspicion_timers.begin());
+      if (Node* n = find(name)) n->suspicion.reset();
+      declare_dead(name, now);
+    }
+    if (now >= next_probe) start_probe(now);
+    if (now >= next_gossip) gossip(now);
+    if (now >= next_push_pull) {
+      next_push_pull = now + push_pull_interval();
+      if (!leaving) {
+        auto peers = pick(1, [](const Node& n) { return n.state == MemberState::Alive; });
+        if (!peers.empty()) send_push_pull(peers.front()->address, false);
+      }
+    }
+    if (joining && !joined && now >= next_join) {
+      send_join();
+      join_backoff = std::min<Duration>(join_backoff * 2, 30s);
+      next_join = now + join_backoff;
+    }
+    if (now >= next_reconnect) reconnect(now);
+    if (now >= next_maintenance) maintenance(now);
+    stats.queue_depth = queue.size();
+    stats.awareness = awareness.score();
+    stats.broadcasts_dropped = queue.dropped() + oversized_user;
+  }
+
+  Instant next_deadline() const {
+    Instant t = std::min({next_probe, next_gossip, next_push_pull, next_reconnect, next_maintenance});
+    if (!probe.done) t = std::min(t, probe.indirect ? probe.end_at : probe.timeout_at);
+    if (!suspicion_timers.empty()) t = std::min(t, suspicion_timers.begin()->first);
+    if (joining && !joined) t = std::min(t, next_join);
+    for (const auto& [seq, r] : relays) {
+      if (r.nack) t = std::min(t, r.nack_at);
+    }
+    return t;
+  }
+
+  // Membership messages must name a member (and alive ones an address); anything else is malformed.
+  static bool well_formed(const wire::Message& m) {
+    return std::visit(
+        [](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, wire::Alive>) {
+            return !x.node.empty() && !x.address.empty();
+          } else if constexpr (std::is_same_v<T, wire::Suspect> || std::is_same_v<T, wire::Dead> ||
+                               std::is_same_v<T, wire::Leave> || std::is_same_v<T, wire::StateDelta>) {
+            return !x.node.empty();
+          } else if constexpr (std::is_same_v<T, wire::PingReq>) {
+            return !x.target_address.empty();
+          } else {
+            return true;
+          }
+        },
+        m);
+  }
+
+  void handle(const wire::Message& m, const std::string& from, Channel channel, Instant now) {
+    stats.messages_in += 1;
+    if (!well_formed(m)) {
+      stats.malformed += 1;
+      return;
+    }
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, wire::Ping>) {
+            on_ping(x, from, channel);
+          } else if constexpr (std::is_same_v<T, wire::PingReq>) {
+            on_ping_req(x, from, now);
+          } else if constexpr (std::is_same_v<T, wire::Ack>) {
+            on_ack(x);
+          } else if constexpr (std::is_same_v<T, wire::Nack>) {
+            on_nack(x);
+          } else if constexpr (std::is_same_v<T, wire::Suspect>) {
+            on_suspect(x, now);
+          } else if constexpr (std::is_same_v<T, wire::Alive>) {
+            on_alive(x, now);
+          } else if constexpr (std::is_same_v<T, wire::Dead>) {
+            on_dead(x, now);
+          } else if constexpr (std::is_same_v<T, wire::Leave>) {
+            on_dead(wire::Dead{x.incarnation, x.node, x.node}, now);
+          } else if constexpr (std::is_same_v<T, wire::StateDelta>) {
+            on_delta(x, now);
+          } else {
+            static_assert(std::is_same_v<T, wire::User>);
+            on_user(x);
+          }
+        },
+        m);
+  }
+};
+
+Core::Core(Config config, core::Rng& rng, Instant now) : impl_(std::make_unique<Impl>(std::move(config), rng, now)) {}
+Core::~Core() = default;
+
+void Core::join(const std::vector<std::string>& seeds, Instant now) {
+  auto& s = *impl_;
+  s.seeds = seeds;
+  s.joining = true;
+  s.joined = std::all_of(seeds.begin(), seeds.end(), [&s](const std::string& a) { return a == s.self->address; });
+  s.join_backoff = std::max<Duration>(s.cfg.probe_interval, 100ms);
+  s.next_join = now + s.join_backoff;
+  s.send_join();
+  // Our own state spreads as soon as anyone hears of us.
+  if (s.self->state_version > 0) s.gossip_state(*s.self, 0);
+}
+
+void Core::leave(Instant now) {
+  auto& s = *impl_;
+  if (s.leaving) return;
+  s.leaving = true;
+  s.set_state(*s.self, MemberState::Left, now);
+  s.refresh_self();
+  const wire::Leave msg{s.self->incarnation, s.self->name};
+  s.gossip_membership(s.self->name, msg);
+  auto targets = s.pick(s.cfg.gossip_fanout, [](const Node& n) { return n.state == MemberState::Alive; });
+  for (Node* t : targets) s.send_parts(t->address, {wire::encode_part(msg)});
+  s.leave_done_at = targets.empty() ? now : now + s.cfg.gossip_interval * 2;
+}
+
+bool Core::done_leaving(Instant now) const { return impl_->leaving && now >= impl_->leave_done_at; }
+
+void Core::receive(const std::string& from, Channel channel, core::ByteView payload, Instant now) {
+  auto& s = *impl_;
+  s.stats.bytes_in += payload.size();
+  if (channel == Channel::Datagram) {
+    if (payload.size() > s.cfg.max_datagram * 4) {
+      s.stats.malformed += 1;
+      return;
+    }
+    auto pkt = wire::decode_packet(payload);
+    if (!pkt) {
+      s.stats.malformed += 1;
+      return;
+    }
+    for (const auto& m : pkt->messages) s.handle(m, from, channel, now);
+    return;
+  }
+  auto frame = wire::decode_stream(payload, s.cfg.max_stream);
+  if (!frame) {
+    s.stats.malformed += 1;
+    return;
+  }
+  if (auto* pp = std::get_if<wire::PushPull>(&frame->body)) {
+    s.stats.messages_in += 1;
+    s.on_push_pull(*pp, from, now);
+  } else {
+    for (const auto& m : std::get<wire::DecodedPacket>(frame->body).messages) s.handle(m, from, channel, now);
+  }
+}
+
+void Core::stream_failed(const std::string& to, Instant now) {
+  (void)to;
+  (void)now;  // joins retry on their timer; probes and pulls need nothing
+}
+
+void Core::tick(Instant now) { impl_->tick(now); }
+Instant Core::next_deadline() const { return impl_->next_deadline(); }
+
+void Core::set_state(const std::string& key, std::string value, Instant now) {
+  (void)now;
+  auto& s = *impl_;
+  Node& me = *s.self;
+  auto it = me.kv.find(key);
+  if (it != me.kv.end() && it->second.value == value) return;
+  const std::uint64_t base = me.state_version;
+  me.state_version += 1;
+  me.kv[key] = Value{std::move(value), me.state_version};
+  me.tombstones.erase(key);
+  s.refresh_self();
+  s.gossip_state(me, base);
+}
+
+void Core::erase_state(const std::string& key, Instant now) {
+  (void)now;
+  auto& s = *impl_;
+  Node& me = *s.self;
+  if (me.kv.erase(key) == 0) return;
+  const std::uint64_t base = me.state_version;
+  me.state_version += 1;
+  s.add_tombstone(me, key, me.state_version);
+  s.refresh_self();
+  s.gossip_state(me, base);
+}
+
+void Core::set_advertise(const std::string& address, Instant now) {
+  (void)now;
+  auto& s = *impl_;
+  if (s.self->address == address) return;
+  s.self->address = address;
+  s.self->incarnation += 1;
+  s.refresh_self();
+  s.gossip_membership(s.self->name, s.alive_msg(*s.self));
+}
+
+void Core::broadcast(std::string user_payload, Instant now) {
+  (void)now;
+  auto& s = *impl_;
+  wire::User u{s.self->name, ++s.user_seq, std::move(user_payload)};
+  auto part = wire::encode_part(u);
+  // Must fit a datagram next to a ping and an ack.
+  if (part.size() + 1 + 128 > s.cfg.max_datagram || u.payload.size() > wire::kMaxUser) {
+    s.oversized_user += 1;
+    s.stats.broadcasts_dropped = s.queue.dropped() + s.oversized_user;
+    return;
+  }
+  s.queue.push(BroadcastQueue::Lane::User, "u:" + u.origin + ":" + std::to_string(u.id), std::move(part));
+  s.stats.broadcasts_queued += 1;
+}
+
+std::vector<Outgoing> Core::take_outgoing() { return std::exchange(impl_->out, {}); }
+std::vector<Event> Core::take_events() { return std::exchange(impl_->events, {}); }
+std::vector<std::string> Core::take_user_messages() { return std::exchange(impl_->user_messages, {}); }
+
+const Member& Core::self() const { return impl_->self_view; }
+
+std::vector<Member> Core::members() const {
+  std::vector<Member> all;
+  all.reserve(impl_->nodes.size());
+  for (const auto& [name, n] : impl_->nodes) all.push_back(impl_->view(n));
+  std::sort(all.begin(), all.end(), [](const Member& a, const Member& b) { return a.name < b.name; });
+  return all;
+}
+
+std::optional<Member> Core::member(const std::string& name) const {
+  const Node* n = impl_->find_const(name);
+  if (!n) return std::nullopt;
+  return impl_->view(*n);
+}
+
+std::size_t Core::alive_count() const { return impl_->live; }
+
+const Stats& Core::stats() const {
+  impl_->stats.queue_depth = impl_->queue.size();
+  impl_->stats.awareness = impl_->awareness.score();
+  return impl_->stats;
+}
+
+const Config& Core::config() const { return impl_->cfg; }
+
+}  // namespace constellation::gossip
