@@ -3,6 +3,7 @@
 group in one process, KV with compare-and-set, watch, leases with fencing tokens, errors."""
 import socket
 import threading
+import time
 
 import pytest
 
@@ -72,3 +73,25 @@ def test_bad_options_raise():
         constellation.RaftNode(id=1, voters={2: "127.0.0.1:1"}, log_level="off")
     with pytest.raises(constellation.InvalidArgumentError):
         constellation.RaftNode(id=1, voters={1: "127.0.0.1:0", 2: "127.0.0.1:1"}, cluster_key="short", log_level="off")
+
+
+def test_a_learner_found_by_address_replicates(tmp_path):
+    """A node started with join=True learns the leader's address from set_peer_address (the agent
+    feeds what gossip tells it) and replicates once the leader adds it as a learner."""
+    key = "python-test-cluster-key-0123"
+    pa, pb = free_port(), free_port()
+    with constellation.RaftNode(id=1, data_dir=str(tmp_path / "a"), voters={1: f"127.0.0.1:{pa}"},
+                                cluster_key=key, log_level="off") as a, \
+         constellation.RaftNode(id=2, data_dir=str(tmp_path / "b"), join=True, listen_address=f"127.0.0.1:{pb}",
+                                cluster_key=key, log_level="off") as b:
+        assert a.wait_for_leader(timeout=5) == 1
+        b.set_peer_address(1, f"127.0.0.1:{pa}")
+        b.set_peer_address(2, "ignored: its own id")
+        a.put("k", b"v")
+        a.add_learner(2, f"127.0.0.1:{pb}", timeout=5)
+        assert 2 in a.status.learners
+        deadline = time.monotonic() + 10
+        while b.revision < a.revision and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert b.revision >= a.revision
+        assert b.wait_for_leader(timeout=5) == 1

@@ -94,7 +94,8 @@ void bind_raft(py::module_& m) {
              o.log_level = std::move(log_level);
              return blocking([&] { return RaftNode::open(std::move(o)); });
            }),
-           py::kw_only(), py::arg("id") = 1, py::arg("data_dir") = "constellation-raft", py::arg("voters"),
+           py::kw_only(), py::arg("id") = 1, py::arg("data_dir") = "constellation-raft",
+           py::arg("voters") = std::map<std::uint64_t, std::string>{},
            py::arg("listen_address") = "", py::arg("cluster_key") = "", py::arg("join") = false, py::arg("tick_ms") = 50,
            py::arg("election_ticks") = 10, py::arg("heartbeat_ticks") = 2, py::arg("request_timeout_ms") = 5000,
            py::arg("log_level") = "warn",
@@ -150,6 +151,16 @@ void bind_raft(py::module_& m) {
       .def_property_readonly("status", &RaftNode::status)
       .def_property_readonly("revision", &RaftNode::revision)
       .def_property_readonly("raft_port", &RaftNode::raft_port)
+      .def("set_peer_address", &RaftNode::set_peer_address, py::arg("id"), py::arg("address"))
+      .def("add_voter", [](RaftNode& n, std::uint64_t id, const std::string& address, std::optional<double> t) {
+             blocking([&] { return n.add_voter(id, address, timeout_of(t)); });
+           }, py::arg("id"), py::arg("address"), py::arg("timeout") = py::none())
+      .def("add_learner", [](RaftNode& n, std::uint64_t id, const std::string& address, std::optional<double> t) {
+             blocking([&] { return n.add_learner(id, address, timeout_of(t)); });
+           }, py::arg("id"), py::arg("address"), py::arg("timeout") = py::none())
+      .def("remove_member", [](RaftNode& n, std::uint64_t id, std::optional<double> t) {
+             blocking([&] { return n.remove_member(id, timeout_of(t)); });
+           }, py::arg("id"), py::arg("timeout") = py::none())
       .def("wait_for_leader", [](RaftNode& n, std::optional<double> t) {
              return blocking([&] { return n.wait_for_leader(timeout_of(t)); });
            }, py::arg("timeout") = py::none())

@@ -198,6 +198,10 @@ class CST_API RaftNode {
   void stop();
   /// The bound Raft port.
   int raft_port() const;
+  /// Where member `id` listens for Raft traffic ("host:port"): members that joined later, or moved,
+  /// are found this way (the agent feeds the addresses its members publish over gossip).
+  /// Asynchronous; ignored for this node's own id and after stop().
+  void set_peer_address(std::uint64_t id, const std::string& address);
 
  private:
   struct Impl;

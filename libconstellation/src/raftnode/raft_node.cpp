@@ -67,6 +67,7 @@ void RaftNode::stop() {
 }
 
 int RaftNode::raft_port() const { return impl_->rt->raft_port(); }
+void RaftNode::set_peer_address(std::uint64_t id, const std::string& address) { impl_->rt->set_peer_address(id, address); }
 
 Result<std::uint64_t> RaftNode::put(const std::string& key, const std::string& value, Timeout timeout) {
   if (key.empty()) return Error(Code::InvalidArgument, "put: key must not be empty");

@@ -691,6 +691,14 @@ std::uint64_t Runtime::revision() const {
 }
 
 int Runtime::raft_port() const { return impl_->port; }
+
+void Runtime::set_peer_address(std::uint64_t id, const std::string& address) {
+  Impl& d = *impl_;
+  if (d.stopped || id == d.opts.id || address.empty()) return;
+  asio::post(d.io, [&d, id, address] {
+    if (!d.stopped) d.transport->set_peer(id, address);
+  });
+}
 const RaftOptions& Runtime::options() const { return impl_->opts; }
 
 }  // namespace constellation::raftnode

@@ -33,6 +33,8 @@ class Runtime {
   Result<std::vector<lease::Event>> watch(const std::string& prefix, std::uint64_t after, Clock::time_point until);
   Result<void> transfer(std::uint64_t target, Clock::time_point deadline);
   Result<void> change(raft::ConfChange cc, const std::string& address, Clock::time_point deadline);
+  /// Tells the transport where peer `id` listens (asynchronous; no-op after stop).
+  void set_peer_address(std::uint64_t id, const std::string& address);
   Result<std::uint64_t> wait_for_leader(Clock::time_point deadline);
   RaftStatus status() const;
   std::uint64_t revision() const;
