@@ -5,6 +5,7 @@ exponentially and is given up; a host killed mid-way and started again adopts wh
 instead of starting duplicates, and replaces an instance whose spec changed."""
 import json
 import os
+import tempfile
 import queue
 import signal
 import socket
@@ -48,6 +49,9 @@ def instance_pids(instance):
         if not entry.isdigit():
             continue
         try:
+            # Only this test run's processes: other agents on the machine may run a "web-1" too.
+            if not os.readlink(f"/proc/{entry}/cwd").startswith(tempfile.gettempdir() + "/pytest-"):
+                continue
             with open(f"/proc/{entry}/environ", "rb") as f:
                 if marker in f.read().split(b"\0") and alive(int(entry)):
                     pids.append(int(entry))

@@ -94,7 +94,8 @@ void bind_raft(py::module_& m) {
              o.log_level = std::move(log_level);
              return blocking([&] { return RaftNode::open(std::move(o)); });
            }),
-           py::kw_only(), py::arg("id") = 1, py::arg("data_dir") = "constellation-raft", py::arg("voters"),
+           py::kw_only(), py::arg("id") = 1, py::arg("data_dir") = "constellation-raft",
+           py::arg("voters") = std::map<std::uint64_t, std::string>{},
            py::arg("listen_address") = "", py::arg("cluster_key") = "", py::arg("join") = false, py::arg("tick_ms") = 50,
            py::arg("election_ticks") = 10, py::arg("heartbeat_ticks") = 2, py::arg("request_timeout_ms") = 5000,
            py::arg("log_level") = "warn",
