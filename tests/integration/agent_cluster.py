@@ -61,6 +61,8 @@ services:
       traefik.http.routers.web.rule: Host(`web.cluster.test`)
       traefik.http.services.web.loadbalancer.server.port: "{PORT_WEB}"
     restart: always
+    deploy:
+      mode: global
     x-constellation:
       checks:
         - name: http
@@ -106,7 +108,9 @@ log:
         out = open(os.path.join(self.dir, "agent.log"), "ab")
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, self.agent, "run", "--config",
                                       os.path.join(self.dir, "agent.yaml")],
-                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                     # The configuration file alone (conftest.py sets overrides for other tests).
+                                     env={k: v for k, v in os.environ.items() if not k.startswith("CONSTELLATION_")})
 
     def kill9(self):
         # `ip netns exec` execs the agent, so the Popen pid is the agent itself.
@@ -210,11 +214,20 @@ def main():
         for n in nodes:
             n.start()
         # (a) convergence to the same bytes everywhere.
-        urls = wait_until("identical Traefik configs with 5 servers on every node",
-                          lambda: converged(nodes, 5), timeout=60)
+        try:
+            urls = wait_until("identical Traefik configs with 5 servers on every node",
+                              lambda: converged(nodes, 5), timeout=60)
+        except AssertionError:
+            for n in nodes:
+                log(n.name, "members:", n.request("GET", "/v1/members"))
+                log(n.name, "traefik:", n.request("GET", "/v1/traefik?format=json")[1][:300])
+            raise
         result["converge_seconds"] = round(time.monotonic() - t0, 2)
         result["servers"] = urls
         log(f"(a) converged after {result['converge_seconds']} s: {urls}")
+        # The two non-voters become Raft learners (the leader adds what gossip shows it).
+        wait_until("two Raft learners", lambda: (lambda st: st and len(st.get("learners", [])) == 2)(
+            (leader_node(nodes) or nodes[0]).get_json("/v1/raft")), timeout=30)
         members = nodes[0].get_json("/v1/members")
         assert members and len(members) == 5 and all(m["state"] == "alive" for m in members), members
 
@@ -280,9 +293,11 @@ def main():
         rules = "; ".join(f"ip saddr {n.ip} drop" for n in majority)
         for m in minority:
             other = ", ".join(n.ip for n in majority)
-            nft = (f"table inet cstpart {{ chain in {{ type filter hook input priority 0; ip saddr {{ {other} }} drop; }} "
-                   f"chain out {{ type filter hook output priority 0; ip daddr {{ {other} }} drop; }} }}")
-            subprocess.run(["ip", "netns", "exec", m.ns, "nft", nft], check=True)
+            nft = (f"table inet cstpart {{\n"
+                   f"  chain in {{ type filter hook input priority 0; ip saddr {{ {other} }} drop; }}\n"
+                   f"  chain out {{ type filter hook output priority 0; ip daddr {{ {other} }} drop; }}\n"
+                   f"}}\n")
+            subprocess.run(["ip", "netns", "exec", m.ns, "nft", "-f", "-"], input=nft, text=True, check=True)
         t_cut = time.monotonic()
         log(f"(d) partitioned {[m.name for m in minority]} ({rules})")
         # The majority keeps serving: a leader among n1/n2 and leases granted there.

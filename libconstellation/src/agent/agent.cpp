@@ -290,9 +290,9 @@ Result<void> Agent::Impl::start() {
   if (!ho.addresses.count("backend")) {
     // Peers reach this node where gossip listens: a node gossiping on loopback (the embedded
     // default) is a loopback-only cluster, whose backend address is that loopback address.
-    auto gossip = io::net::Endpoint::parse_listen(c.gossip_advertise.empty() ? c.gossip_bind : c.gossip_advertise);
-    if (gossip) {
-      if (auto ip = gossip->ip(); ip && ip->is_loopback()) ho.addresses["backend"] = ip->to_string();
+    auto where = io::net::Endpoint::parse_listen(m.gossip->advertise_address());
+    if (where) {
+      if (auto ip = where->ip(); ip && ip->is_loopback()) ho.addresses["backend"] = ip->to_string();
     }
   }
   ho.docker_socket = c.services_runtime == "docker" || c.docker_socket != "/var/run/docker.sock" ? c.docker_socket : "";
