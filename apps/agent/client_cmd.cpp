@@ -126,6 +126,7 @@ const char* client_usage() {
          "  services [NAME]                        services and their instances\n"
          "  health                                 this node's instances and checks\n"
          "  leases                                 leases, holders and fencing tokens\n"
+         "  audit [--limit N]                      recent API writes: who, what, when (admin token)\n"
          "  kv get KEY | kv put KEY VALUE [--cas REV] | kv del KEY [--cas REV] | kv list [PREFIX]\n"
          "  keyring list | keyring install KEY | keyring use KEY | keyring remove KEY\n"
          "  render traefik [--version v2|v3] [--format yaml|json]\n"
@@ -136,7 +137,8 @@ const char* client_usage() {
 int client_command(const char* command, int argc, char** argv) {
   static const std::map<std::string_view, int> kKnown = {{"status", 0},  {"members", 0}, {"services", 0},
                                                          {"health", 0},  {"leases", 0},  {"kv", 0},
-                                                         {"keyring", 0}, {"render", 0},  {"raft", 0}};
+                                                         {"keyring", 0}, {"render", 0},  {"raft", 0},
+                                                         {"audit", 0}};
   std::string_view cmd = command;
   if (!kKnown.count(cmd)) return -1;
   Args a;
@@ -229,6 +231,21 @@ int client_command(const char* command, int argc, char** argv) {
   }
   if (cmd == "leases") {
     return get("/v1/leases", {{"LEASE", "name"}, {"HOLDER", "holder"}, {"TOKEN", "token"}, {"HELD", "held"}});
+  }
+  if (cmd == "audit") {
+    if (!p.empty()) return usage_error("usage: constellation-agent audit [--limit N] [--json]");
+    std::string limit = flag(a, "--limit", nullptr, "100");
+    if (limit.empty() || limit.size() > 5 || limit.find_first_not_of("0123456789") != std::string::npos ||
+        std::atoi(limit.c_str()) < 1 || std::atoi(limit.c_str()) > 10000) {
+      return usage_error("--limit: expected an integer from 1 to 10000, got '" + limit + "'");
+    }
+    return get("/v1/audit?limit=" + limit, {{"TIME", "time"},
+                                           {"PRINCIPAL", "principal"},
+                                           {"ROLE", "role"},
+                                           {"METHOD", "method"},
+                                           {"PATH", "path"},
+                                           {"STATUS", "status"},
+                                           {"REMOTE", "remote_address"}});
   }
   if (cmd == "kv") {
     if (p.empty()) return usage_error("usage: constellation-agent kv get|put|del|list ...");
