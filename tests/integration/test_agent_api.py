@@ -262,6 +262,23 @@ def test_oversized_body_is_413(agent):
     assert status == 200, text
 
 
+def test_post_without_content_length_is_400_with_a_json_error(agent):
+    import http.client
+    host, port = agent.url.split("//")[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=15)
+    try:
+        conn.putrequest("POST", "/v1/services/reload")
+        conn.putheader("Authorization", "Bearer " + WRITER)
+        conn.endheaders()  # no Content-Length, no body
+        r = conn.getresponse()
+        status, text = r.status, r.read().decode()
+    finally:
+        conn.close()
+    assert status == 400
+    e = error_of(text)
+    assert e["code"] == "bad_request" and "Content-Length" in e["message"]
+
+
 def test_unknown_route_is_404_and_wrong_method_405(agent):
     status, _, text = agent.request("GET", "/v1/nope", token=READER)
     assert status == 404
