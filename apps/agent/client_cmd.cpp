@@ -119,8 +119,8 @@ int needs(const Args& a, std::size_t n, const char* form) {
 }  // namespace
 
 const char* client_usage() {
-  return "commands that talk to a running agent (--api URL, --token T, --json; or CONSTELLATION_API,\n"
-         "CONSTELLATION_TOKEN):\n"
+  return "commands that talk to a running agent (--api URL, --token T, --ca FILE, --cert FILE --key FILE,\n"
+         "--json; or CONSTELLATION_API, CONSTELLATION_TOKEN, CONSTELLATION_CA, CONSTELLATION_CLIENT_CERT/KEY):\n"
          "  status                                 this node at a glance\n"
          "  members                                the nodes of the cluster\n"
          "  services [NAME]                        services and their instances\n"
@@ -174,6 +174,9 @@ int client_command(const char* command, int argc, char** argv) {
   co.url = flag(a, "--api", "CONSTELLATION_API", co.url);
   co.token = flag(a, "--token", "CONSTELLATION_TOKEN", "");
   co.ca_file = flag(a, "--ca", "CONSTELLATION_CA", "");
+  co.cert_file = flag(a, "--cert", "CONSTELLATION_CLIENT_CERT", "");  // mTLS
+  co.key_file = flag(a, "--key", "CONSTELLATION_CLIENT_KEY", "");
+  if (co.cert_file.empty() != co.key_file.empty()) return usage_error("--cert and --key go together");
   auto client = constellation::Client::open(co);
   if (!client) return fail(client.error());
   auto& c = **client;
