@@ -602,6 +602,86 @@ def test_reload_needs_write_role(agent):
     assert status == 403
 
 
+# --- TLS and mTLS ------------------------------------------------------------------------------
+
+def make_pki(d):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, with the openssl tool."""
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl command is not installed")
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    p = {k: os.path.join(d, k) for k in ("ca.key", "ca.pem", "srv.key", "srv.csr", "srv.pem", "srv.ext",
+                                         "cli.key", "cli.csr", "cli.pem")}
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+        "-subj", "/CN=test-ca", "-keyout", p["ca.key"], "-out", p["ca.pem"])
+    with open(p["srv.ext"], "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    for who, subj in (("srv", "/CN=127.0.0.1"), ("cli", "/CN=ops-client")):
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subj,
+            "-keyout", p[f"{who}.key"], "-out", p[f"{who}.csr"])
+        extra = ["-extfile", p["srv.ext"]] if who == "srv" else []
+        run("x509", "-req", "-in", p[f"{who}.csr"], "-CA", p["ca.pem"], "-CAkey", p["ca.key"], "-CAcreateserial",
+            "-days", "2", "-out", p[f"{who}.pem"], *extra)
+    return p
+
+
+def test_https_with_client_certificates(scratch):
+    import ssl
+    pki = make_pki(scratch)
+    config = (f"api:\n  listen: 127.0.0.1:0\n  tls:\n    cert: {pki['srv.pem']}\n    key: {pki['srv.key']}\n"
+              f"    client_ca: {pki['ca.pem']}\n" + TOKENS_YAML)
+    # The Agent helper expects an http:// address; this agent prints an https:// one.
+    os.makedirs(os.path.join(scratch, "run"))
+    with open(os.path.join(scratch, "run", "agent.yaml"), "w") as f:
+        f.write("node:\n  name: tls-node\n" + config)
+    proc = subprocess.Popen([agent_bin(), "run", "--config", os.path.join(scratch, "run", "agent.yaml"),
+                             "--data-dir", os.path.join(scratch, "run", "data"), "--api-port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        for _ in range(20):
+            line = proc.stdout.readline()
+            m = re.search(r"health\s+(https://\S+)/v1/health", line)
+            if m:
+                url = m.group(1)
+                break
+        assert url, proc.stderr.read() if proc.poll() is not None else "no https address printed"
+        host_port = url.split("//")[1]
+
+        def get(ctx):
+            req = urllib.request.Request(url + "/v1/version", headers={"Authorization": "Bearer " + READER})
+            with urllib.request.urlopen(req, context=ctx, timeout=15) as r:
+                return r.status, json.loads(r.read())
+
+        ctx = ssl.create_default_context(cafile=pki["ca.pem"])
+        # No client certificate: the handshake is refused.
+        with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
+            get(ctx)
+        ctx.load_cert_chain(pki["cli.pem"], pki["cli.key"])
+        status, body = get(ctx)
+        assert status == 200 and body["node"] == "tls-node"
+        # Plain HTTP on the TLS port gets nowhere.
+        with pytest.raises(Exception):
+            urllib.request.urlopen("http://" + host_port + "/v1/version", timeout=5).read()
+        # The CLI: --ca and --cert/--key.
+        base = [agent_bin(), "status", "--api", url, "--token", READER, "--ca", pki["ca.pem"]]
+        r = subprocess.run(base + ["--cert", pki["cli.pem"], "--key", pki["cli.key"]], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["node"] == "tls-node"
+        r = subprocess.run(base, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 5, r.stdout + r.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # --- the CLI ------------------------------------------------------------------------------------
 
 def test_cli_kv_round_trip_and_exit_codes(agent):
