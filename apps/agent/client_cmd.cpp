@@ -260,7 +260,8 @@ int client_command(const char* command, int argc, char** argv) {
       auto body = c.get("/v1/kv" + key_path(p[1]));
       if (!body) return fail(body.error());
       if (a.json) return print(a, *body, {});
-      // The value alone, as stored, for scripts: `v=$(constellation-agent kv get k)`.
+      // A table for people; a binary value (value_base64) prints as the JSON record. Scripts use
+      // --json (`constellation-agent kv get k --json | jq -r .value`).
       auto pos = body->find("\"value\":\"");
       if (pos == std::string::npos) return print(a, *body, {});
       return print(a, *body, {{"KEY", "key"}, {"VALUE", "value"}, {"REVISION", "mod_revision"}});
