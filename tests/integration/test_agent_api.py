@@ -299,6 +299,9 @@ def test_rate_limit_is_429_with_retry_after(scratch):
         assert error_of(text) == {"code": "rate_limited", "message": "too many requests from dashboard"}
         # Another token has its own bucket.
         assert a.request("GET", "/v1/version", token=WRITER)[0] == 200
+        # Callers without a valid token share one bucket per address: 401s, then 429s.
+        codes = [a.request("GET", "/v1/version", token=t)[0] for t in (None, "wrong-token-0123456789") * 3]
+        assert codes[:3] == [401, 401, 401] and 429 in codes[3:], codes
 
 
 # --- KV -----------------------------------------------------------------------------------------

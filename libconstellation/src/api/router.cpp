@@ -85,9 +85,16 @@ io::http::Response Router::dispatch(const io::http::Request& req, const std::str
 
   auto principal = auth_.authenticate(req.header("authorization"));
   if (!principal) {
+    audit.principal = "unauthenticated";
+    // Callers without a valid token are limited by address too: no unlimited token guessing, and
+    // no flooding of the audit log.
+    if (!limiter_.allow(req.remote_address)) {
+      auto resp = io::http::Response::error(429, "rate_limited", "too many requests from " + req.remote_address);
+      resp.headers.emplace_back("Retry-After", std::to_string(limiter_.retry_after_seconds(req.remote_address)));
+      return finish(std::move(resp), "rate limited");
+    }
     auto resp = io::http::Response::error(401, "unauthorized", principal.error().message());
     resp.headers.emplace_back("WWW-Authenticate", "Bearer");
-    audit.principal = "unauthenticated";
     return finish(std::move(resp), principal.error().message());
   }
   audit.principal = principal->name;
