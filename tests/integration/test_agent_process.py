@@ -63,7 +63,10 @@ class AgentProcess:
 def agent(agent_bin, tmp_path):
     a = AgentProcess(agent_bin, tmp_path / "data")
     yield a
-    a.stop(signal.SIGKILL)
+    # Gracefully: a SIGKILLed agent leaves the embedded default's services running (they hold
+    # ports 18081/18082 for every later embedded default), and one killed right after it started
+    # may not have recorded them in processes.json yet.
+    a.stop(signal.SIGTERM)
 
 
 def test_endpoints(agent):
