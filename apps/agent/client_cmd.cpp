@@ -135,10 +135,9 @@ const char* client_usage() {
 }
 
 int client_command(const char* command, int argc, char** argv) {
-  static const std::map<std::string_view, int> kKnown = {{"status", 0},  {"members", 0}, {"services", 0},
-                                                         {"health", 0},  {"leases", 0},  {"kv", 0},
-                                                         {"keyring", 0}, {"render", 0},  {"raft", 0},
-                                                         {"audit", 0}};
+  static const std::map<std::string_view, int> kKnown = {{"status", 0}, {"members", 0}, {"services", 0}, {"health", 0},
+                                                         {"leases", 0}, {"kv", 0},      {"keyring", 0},  {"render", 0},
+                                                         {"raft", 0},   {"audit", 0}};
   std::string_view cmd = command;
   if (!kKnown.count(cmd)) return -1;
   Args a;
@@ -243,12 +242,12 @@ int client_command(const char* command, int argc, char** argv) {
       return usage_error("--limit: expected an integer from 1 to 10000, got '" + limit + "'");
     }
     return get("/v1/audit?limit=" + limit, {{"TIME", "time"},
-                                           {"PRINCIPAL", "principal"},
-                                           {"ROLE", "role"},
-                                           {"METHOD", "method"},
-                                           {"PATH", "path"},
-                                           {"STATUS", "status"},
-                                           {"REMOTE", "remote_address"}});
+                                            {"PRINCIPAL", "principal"},
+                                            {"ROLE", "role"},
+                                            {"METHOD", "method"},
+                                            {"PATH", "path"},
+                                            {"STATUS", "status"},
+                                            {"REMOTE", "remote_address"}});
   }
   if (cmd == "kv") {
     if (p.empty()) return usage_error("usage: constellation-agent kv get|put|del|list ...");

@@ -36,7 +36,8 @@ Result<void> Agent::Impl::open_audit() {
   if (!opened) return opened.error().with_context("audit log");
   audit = std::move(*opened);
   audit_failures =
-      &metrics.counter("constellation_audit_write_failures_total", "Audit records that could not be stored in agent.db.")
+      &metrics
+           .counter("constellation_audit_write_failures_total", "Audit records that could not be stored in agent.db.")
            .get();
   return ok();
 }
@@ -75,9 +76,8 @@ void Agent::Impl::add_audit_routes() {
       const std::string& s = it->second;
       auto r = std::from_chars(s.data(), s.data() + s.size(), limit);
       if (r.ec != std::errc() || r.ptr != s.data() + s.size() || limit == 0 || limit > kMaxLimit) {
-        return Error(Code::InvalidArgument,
-                     "query parameter limit: expected an integer from 1 to " + std::to_string(kMaxLimit) + ", got '" +
-                         s + "'");
+        return Error(Code::InvalidArgument, "query parameter limit: expected an integer from 1 to " +
+                                                std::to_string(kMaxLimit) + ", got '" + s + "'");
       }
     }
     if (!audit) return Error(Code::Unavailable, "the audit log is not open");

@@ -42,7 +42,8 @@ TEST_CASE("audit log: append then recent returns the newest first, every field i
   TempDir dir;
   auto log = AuditLog::open(dir.path + "/agent.db");
   REQUIRE(log);
-  for (int i = 1; i <= 3; ++i) REQUIRE((*log)->append(record(i, i == 2 ? "unauthenticated" : "ci", i == 2 ? 401 : 200)));
+  for (int i = 1; i <= 3; ++i)
+    REQUIRE((*log)->append(record(i, i == 2 ? "unauthenticated" : "ci", i == 2 ? 401 : 200)));
   auto rows = (*log)->recent(10);
   REQUIRE(rows);
   REQUIRE(rows->size() == 3);

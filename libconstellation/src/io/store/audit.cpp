@@ -58,8 +58,9 @@ struct AuditLog::Impl {
     const int code = sqlite3_extended_errcode(db) & 0xff;
     const std::string msg = what + " on " + path + ": " + sqlite3_errmsg(db);
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
-      return Error(Code::Corrupt, msg + " (the agent database is damaged; it holds only the audit log: move it "
-                                        "aside and restart the agent to begin a new one)");
+      return Error(Code::Corrupt, msg +
+                                      " (the agent database is damaged; it holds only the audit log: move it "
+                                      "aside and restart the agent to begin a new one)");
     }
     return Error(Code::Io, msg);
   }
@@ -113,8 +114,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, AuditL
     if (sqlite3_step(st.s) != SQLITE_ROW) return impl->err("reading the header");
     const int app = sqlite3_column_int(st.s, 0);
     if (app != 0 && app != kApplicationId) {
-      return Error(Code::Corrupt, path + " is not a Constellation agent database (application id " +
-                                      std::to_string(app) + ")");
+      return Error(Code::Corrupt,
+                   path + " is not a Constellation agent database (application id " + std::to_string(app) + ")");
     }
   }
   CST_TRY(impl->exec("PRAGMA journal_mode=WAL"));
