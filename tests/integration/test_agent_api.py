@@ -289,7 +289,7 @@ def test_unknown_route_is_404_and_wrong_method_405(agent):
 
 
 def test_rate_limit_is_429_with_retry_after(scratch):
-    with running(scratch, "api:\n  listen: 127.0.0.1:0\n  rate_limit: 1\n  rate_burst: 3\n" + TOKENS_YAML) as a:
+    with running(scratch, "api:\n  listen: 127.0.0.1:0\n  rate_limit: 0.1\n  rate_burst: 3\n" + TOKENS_YAML) as a:
         statuses = [a.request("GET", "/v1/version", token=READER) for _ in range(6)]
         codes = [s for s, _, _ in statuses]
         assert codes[:3] == [200, 200, 200], codes
