@@ -119,13 +119,14 @@ int needs(const Args& a, std::size_t n, const char* form) {
 }  // namespace
 
 const char* client_usage() {
-  return "commands that talk to a running agent (--api URL, --token T, --json; or CONSTELLATION_API,\n"
-         "CONSTELLATION_TOKEN):\n"
+  return "commands that talk to a running agent (--api URL, --token T, --ca FILE, --cert FILE --key FILE,\n"
+         "--json; or CONSTELLATION_API, CONSTELLATION_TOKEN, CONSTELLATION_CA, CONSTELLATION_CLIENT_CERT/KEY):\n"
          "  status                                 this node at a glance\n"
          "  members                                the nodes of the cluster\n"
          "  services [NAME]                        services and their instances\n"
          "  health                                 this node's instances and checks\n"
          "  leases                                 leases, holders and fencing tokens\n"
+         "  audit [--limit N]                      recent API writes: who, what, when (admin token)\n"
          "  kv get KEY | kv put KEY VALUE [--cas REV] | kv del KEY [--cas REV] | kv list [PREFIX]\n"
          "  keyring list | keyring install KEY | keyring use KEY | keyring remove KEY\n"
          "  render traefik [--version v2|v3] [--format yaml|json]\n"
@@ -134,9 +135,9 @@ const char* client_usage() {
 }
 
 int client_command(const char* command, int argc, char** argv) {
-  static const std::map<std::string_view, int> kKnown = {{"status", 0},  {"members", 0}, {"services", 0},
-                                                         {"health", 0},  {"leases", 0},  {"kv", 0},
-                                                         {"keyring", 0}, {"render", 0},  {"raft", 0}};
+  static const std::map<std::string_view, int> kKnown = {{"status", 0}, {"members", 0}, {"services", 0}, {"health", 0},
+                                                         {"leases", 0}, {"kv", 0},      {"keyring", 0},  {"render", 0},
+                                                         {"raft", 0},   {"audit", 0}};
   std::string_view cmd = command;
   if (!kKnown.count(cmd)) return -1;
   Args a;
@@ -172,6 +173,9 @@ int client_command(const char* command, int argc, char** argv) {
   co.url = flag(a, "--api", "CONSTELLATION_API", co.url);
   co.token = flag(a, "--token", "CONSTELLATION_TOKEN", "");
   co.ca_file = flag(a, "--ca", "CONSTELLATION_CA", "");
+  co.cert_file = flag(a, "--cert", "CONSTELLATION_CLIENT_CERT", "");  // mTLS
+  co.key_file = flag(a, "--key", "CONSTELLATION_CLIENT_KEY", "");
+  if (co.cert_file.empty() != co.key_file.empty()) return usage_error("--cert and --key go together");
   auto client = constellation::Client::open(co);
   if (!client) return fail(client.error());
   auto& c = **client;
@@ -230,6 +234,21 @@ int client_command(const char* command, int argc, char** argv) {
   if (cmd == "leases") {
     return get("/v1/leases", {{"LEASE", "name"}, {"HOLDER", "holder"}, {"TOKEN", "token"}, {"HELD", "held"}});
   }
+  if (cmd == "audit") {
+    if (!p.empty()) return usage_error("usage: constellation-agent audit [--limit N] [--json]");
+    std::string limit = flag(a, "--limit", nullptr, "100");
+    if (limit.empty() || limit.size() > 5 || limit.find_first_not_of("0123456789") != std::string::npos ||
+        std::atoi(limit.c_str()) < 1 || std::atoi(limit.c_str()) > 10000) {
+      return usage_error("--limit: expected an integer from 1 to 10000, got '" + limit + "'");
+    }
+    return get("/v1/audit?limit=" + limit, {{"TIME", "time"},
+                                            {"PRINCIPAL", "principal"},
+                                            {"ROLE", "role"},
+                                            {"METHOD", "method"},
+                                            {"PATH", "path"},
+                                            {"STATUS", "status"},
+                                            {"REMOTE", "remote_address"}});
+  }
   if (cmd == "kv") {
     if (p.empty()) return usage_error("usage: constellation-agent kv get|put|del|list ...");
     const std::string& verb = p[0];
@@ -240,7 +259,8 @@ int client_command(const char* command, int argc, char** argv) {
       auto body = c.get("/v1/kv" + key_path(p[1]));
       if (!body) return fail(body.error());
       if (a.json) return print(a, *body, {});
-      // The value alone, as stored, for scripts: `v=$(constellation-agent kv get k)`.
+      // A table for people; a binary value (value_base64) prints as the JSON record. Scripts use
+      // --json (`constellation-agent kv get k --json | jq -r .value`).
       auto pos = body->find("\"value\":\"");
       if (pos == std::string::npos) return print(a, *body, {});
       return print(a, *body, {{"KEY", "key"}, {"VALUE", "value"}, {"REVISION", "mod_revision"}});

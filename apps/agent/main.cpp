@@ -188,6 +188,10 @@ int validate(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that closes a TLS connection mid-write (OpenSSL writes with write(2)) must be an error
+  // on that connection, not SIGPIPE ending the agent or the CLI. Children do not inherit this:
+  // the process supervisor and exec checks reset every signal to its default.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     usage(stderr);
     return kExitUsage;

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The agent program, as the README runs it: start, endpoints, metrics, lock, signals, exit codes."""
 import json
+import os
 import re
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 class AgentProcess:
     def __init__(self, agent_bin, data_dir, *extra):
+        self.data_dir = data_dir
         self.proc = subprocess.Popen(
             [agent_bin, "run", "--data-dir", str(data_dir), "--api-port", "0", "--node-name", "itest", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -43,6 +45,17 @@ class AgentProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # The embedded default's services outlive a SIGKILLed agent (each runs in its own session):
+        # kill what the agent recorded as running.
+        try:
+            with open(os.path.join(self.data_dir, "services", "processes.json")) as f:
+                for p in json.load(f).get("processes", []):
+                    try:
+                        os.killpg(int(p["pid"]), signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+        except (OSError, ValueError):
+            pass
         return self.proc.returncode
 
 
@@ -50,7 +63,10 @@ class AgentProcess:
 def agent(agent_bin, tmp_path):
     a = AgentProcess(agent_bin, tmp_path / "data")
     yield a
-    a.stop(signal.SIGKILL)
+    # Gracefully: a SIGKILLed agent leaves the embedded default's services running (they hold
+    # ports 18081/18082 for every later embedded default), and one killed right after it started
+    # may not have recorded them in processes.json yet.
+    a.stop(signal.SIGTERM)
 
 
 def test_endpoints(agent):

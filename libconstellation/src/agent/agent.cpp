@@ -347,15 +347,9 @@ Result<void> Agent::Impl::start() {
   ro.tokens = c.api_tokens;
   ro.rate_limit = c.api_rate_limit;
   ro.rate_burst = c.api_rate_burst;
-  ro.audit = [log = m.log.child("audit")](const api::AuditRecord& a) {
-    log.info("api write", {{"principal", core::json::Value(a.principal)},
-                           {"role", core::json::Value(api::role_name(a.role))},
-                           {"method", core::json::Value(a.method)},
-                           {"path", core::json::Value(a.path)},
-                           {"remote", core::json::Value(a.remote_address)},
-                           {"status", core::json::Value(a.status)},
-                           {"detail", core::json::Value(a.detail)}});
-  };
+  m.audit_log = m.log.child("audit");
+  if (auto r = m.open_audit(); !r) return r;
+  ro.audit = [impl = this](const api::AuditRecord& a) { impl->record_audit(a); };
   m.router = std::make_unique<api::Router>(*m.api, std::move(ro), core::SystemClock::instance(), &m.metrics);
   m.add_routes();
   auto port = m.api->start();

@@ -21,6 +21,7 @@
 #include "io/http/server.hpp"
 #include "io/os/notify.hpp"
 #include "io/os/os.hpp"
+#include "io/store/audit.hpp"
 #include "services/host.hpp"
 #include "traefik/provider_server.hpp"
 
@@ -73,6 +74,10 @@ struct Agent::Impl {
   std::atomic<agent::DnsWorker*> dns_ptr{nullptr};
   std::unique_ptr<io::http::Server> api;
   std::unique_ptr<api::Router> router;
+  /// Every write request, as a row of <data>/agent.db (audit.cpp); written from API threads.
+  std::unique_ptr<io::store::AuditLog> audit;
+  core::metrics::Counter* audit_failures = nullptr;
+  core::log::Logger audit_log;
 
   /// The latest catalog snapshot, for API readers on any thread.
   std::atomic<std::shared_ptr<const catalog::Snapshot>> snapshot;
@@ -93,6 +98,11 @@ struct Agent::Impl {
   /// Registers every REST route (routes.cpp, routes_raft.cpp).
   void add_routes();
   void add_raft_routes();
+  /// The audit trail (audit.cpp): opens <data>/agent.db; records one write request (a log line
+  /// and a row); registers GET /v1/audit.
+  Result<void> open_audit();
+  void record_audit(const api::AuditRecord& a);
+  void add_audit_routes();
   void add_cluster_routes();
   /// Starts gossip and joins the seeds.
   Result<void> start_gossip();

@@ -227,6 +227,7 @@ void Agent::Impl::add_routes() {
   r.add("GET", "/v1/traefik/*", Role::Read, traefik_handler);
   add_raft_routes();
   add_cluster_routes();
+  add_audit_routes();
   // The snapshot document dnsbot reads (docs/dns.md): 503 until the view is complete.
   r.add("GET", "/v1/dns/snapshot", Role::Read, [this](const Call&) -> Result<Response> {
     CST_TRY_ASSIGN(auto s, current_snapshot());
@@ -239,13 +240,15 @@ void Agent::Impl::add_routes() {
     if (auto* w = dns_ptr.load()) v["worker"] = w->status();
     return api::json_response(v);
   });
-  r.add("GET", "/metrics", Role::Read, [this](const Call&) -> Result<Response> {
+  auto metrics_handler = [this](const Call&) -> Result<Response> {
     Response resp;
     resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
     resp.body = metrics.render();
     if (gossip) resp.body += gossip->metrics_text();
     return resp;
-  });
+  };
+  r.add("GET", "/metrics", Role::Read, metrics_handler);  // where Prometheus looks by default
+  r.add("GET", "/v1/metrics", Role::Read, metrics_handler);
 }
 
 }  // namespace constellation

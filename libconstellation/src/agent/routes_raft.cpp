@@ -199,6 +199,9 @@ void Agent::Impl::add_raft_routes() {
     }
     const std::string name = call.rest.substr(0, slash);
     const std::string verb = call.rest.substr(slash + 1);
+    if (verb != "acquire" && verb != "renew" && verb != "release") {
+      return Error(Code::NotFound, "unknown lease action '" + verb + "' (acquire, renew, release)");
+    }
     CST_TRY_ASSIGN(auto body, body_object(call));
     CST_TRY_ASSIGN(std::string holder, json::get_string_or(body, "holder", "body", call.principal.name));
     if (verb == "acquire") {

@@ -73,7 +73,7 @@ void Router::add(const std::string& method, const std::string& path, Role role, 
 io::http::Response Router::dispatch(const io::http::Request& req, const std::string& base, bool prefix, Role role,
                                     const Handler& handler) {
   const bool write = req.method != "GET" && req.method != "HEAD";
-  AuditRecord audit{clock_.wall_now(), "", Role::Read, req.method, req.path, req.remote_address, 0, ""};
+  AuditRecord audit{clock_.wall_now(), "", false, Role::Read, req.method, req.path, req.remote_address, 0, ""};
   auto finish = [&](io::http::Response resp, std::string detail) {
     if (write && options_.audit) {
       audit.status = resp.status;
@@ -85,12 +85,20 @@ io::http::Response Router::dispatch(const io::http::Request& req, const std::str
 
   auto principal = auth_.authenticate(req.header("authorization"));
   if (!principal) {
+    audit.principal = "unauthenticated";
+    // Callers without a valid token are limited by address too: no unlimited token guessing, and
+    // no flooding of the audit log.
+    if (!limiter_.allow(req.remote_address)) {
+      auto resp = io::http::Response::error(429, "rate_limited", "too many requests from " + req.remote_address);
+      resp.headers.emplace_back("Retry-After", std::to_string(limiter_.retry_after_seconds(req.remote_address)));
+      return finish(std::move(resp), "rate limited");
+    }
     auto resp = io::http::Response::error(401, "unauthorized", principal.error().message());
     resp.headers.emplace_back("WWW-Authenticate", "Bearer");
-    audit.principal = "?";
     return finish(std::move(resp), principal.error().message());
   }
   audit.principal = principal->name;
+  audit.authenticated = true;
   audit.role = principal->role;
   const std::string client = auth_.open() ? req.remote_address : principal->name;
   if (!limiter_.allow(client)) {

@@ -33,7 +33,10 @@ using Handler = std::function<Result<io::http::Response>(const Call&)>;
 /// One audited write.
 struct AuditRecord {
   core::WallTime time;
+  /// The token's name, "anonymous" (no tokens configured) or "unauthenticated" (refused with 401).
   std::string principal;
+  /// False when the request was refused for want of a valid token (`role` then means nothing).
+  bool authenticated = false;
   Role role = Role::Read;
   std::string method;
   std::string path;

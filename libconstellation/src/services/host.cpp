@@ -178,6 +178,9 @@ struct Host::Impl {
   std::map<std::string, Inst> instances;
   catalog::Catalog catalog;
   catalog::NodeEntry entry;
+  /// This node's entry has been merged into the catalog (once, even with no instances, so a node
+  /// that runs no services is still a member).
+  bool entry_merged = false;
   bool dirty = true;
   core::Instant next_reconcile;
   std::vector<std::function<void(const HostEvent&)>> subscribers;
@@ -830,10 +833,11 @@ struct Host::Impl {
       }
       statuses.push_back(std::move(st));
     }
-    if (e.instances != entry.instances) {
-      ++e.version;
+    if (e.instances != entry.instances || !entry_merged) {
+      if (entry_merged) ++e.version;
       entry = e;
       catalog.merge(entry);
+      entry_merged = true;
     }
     auto snap = catalog.publish();
     std::lock_guard lock(pub_mu);

@@ -144,9 +144,20 @@ Result<int> Server::start() {
   s.Put(".*", handler);
   s.Delete(".*", handler);
   s.Patch(".*", handler);
+  // Requests httplib refuses before any handler runs still get a JSON error body.
   s.set_error_handler([](const httplib::Request&, httplib::Response& out) {
     if (out.status == 413) {
       auto r = Response::error(413, "payload_too_large", "request body exceeds the limit");
+      out.set_content(r.body, r.content_type);
+    } else if (out.status == 400 && out.body.empty()) {
+      auto r = Response::error(400, "bad_request",
+                               "the request could not be read: malformed HTTP, or a POST/PUT without Content-Length "
+                               "(send Content-Length: 0 for an empty body, e.g. curl -d '')");
+      out.set_content(r.body, r.content_type);
+    } else if (out.status >= 400 && out.body.empty()) {
+      auto r = Response::error(out.status, "http_" + std::to_string(out.status),
+                               "the request was refused before it reached the API (HTTP " +
+                                   std::to_string(out.status) + ")");
       out.set_content(r.body, r.content_type);
     }
   });
