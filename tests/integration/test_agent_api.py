@@ -4,15 +4,18 @@
 Every agent here listens on free ports, runs no services unless a test gives it a directory, and
 keeps its data in a temporary directory that is removed afterwards, even when a test fails;
 the processes it supervised are killed by process group if a graceful stop did not end them."""
+import base64
 import contextlib
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
+import textwrap
 import threading
 import time
 import urllib.error
@@ -30,6 +33,12 @@ TOKENS_YAML = f"""
     - {{name: ci, secret: {WRITER}, role: write}}
     - {{name: dashboard, secret: {READER}, role: read}}
 """
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def agent_bin():
@@ -773,3 +782,98 @@ def test_every_route_is_in_the_api_doc():
     for method, path in routes:
         base = path.rstrip("*").rstrip("/")
         assert f"`{base}" in doc, f"{method} {path} is not in docs/api.md"
+
+
+def test_keyring_rotation_through_the_api_and_cli(scratch):
+    """Install a second key, make it the primary, remove the first; errors for bad requests."""
+    old = base64.b64encode(bytes(range(32))).decode()
+    new = base64.b64encode(bytes(range(100, 132))).decode()
+    a = Agent(scratch, f"gossip:\n  keys: [\"{old}\"]\napi:\n  listen: 127.0.0.1:0\n" + TOKENS_YAML)
+    try:
+        keys = a.json("GET", "/v1/keyring", token=READER)
+        assert len(keys) == 1 and keys[0]["primary"] and len(keys[0]["id"]) == 16
+        # Only fingerprints leave the node.
+        assert old not in json.dumps(keys)
+        a.json("POST", "/v1/keyring/install", json.dumps({"key": new}), token=WRITER, expect=403)
+        a.json("POST", "/v1/keyring/install", json.dumps({"key": new}))
+        a.json("POST", "/v1/keyring/use", json.dumps({"key": new}))
+        err = a.json("POST", "/v1/keyring/remove", json.dumps({"key": new}), expect=409)
+        assert "primary" in json.dumps(err)
+        a.json("POST", "/v1/keyring/install", json.dumps({"key": "not base64!"}), expect=400)
+        a.json("POST", "/v1/keyring/install", json.dumps({"nokey": 1}), expect=400)
+        r = a.cli("keyring", "remove", old, token=ADMIN)
+        assert r.returncode == 0, r.stderr
+        keys = a.json("GET", "/v1/keyring", token=READER)
+        assert len(keys) == 1 and keys[0]["primary"] and keys[0]["nodes"] == 1
+        r = a.cli("keyring", "use", old, token=ADMIN)
+        assert r.returncode == 3, (r.returncode, r.stderr)
+        r = a.cli("keyring", "list", token=READER)
+        assert r.returncode == 0 and keys[0]["id"] in r.stdout, r.stdout
+    finally:
+        a.stop()
+
+
+def test_two_agents_on_loopback_share_their_catalogs(scratch):
+    """A second agent joins the first over gossip: each sees the other in /v1/members and its
+    services in the Traefik configuration; SIGTERM is a graceful leave the other sees as `left`."""
+    def service(port):
+        return textwrap.dedent(f"""\
+            x-constellation:
+              networks: [backend]
+            services:
+              web{port}:
+                command: ["busybox", "httpd", "-f", "-p", "127.0.0.1:{port}", "-h", "."]
+                ports: ["127.0.0.1:{port}:{port}"]
+                deploy:
+                  mode: global
+                labels:
+                  traefik.enable: "true"
+                  traefik.http.routers.web{port}.rule: Host(`web{port}.test`)
+                  traefik.http.services.web{port}.loadbalancer.server.port: "{port}"
+                x-constellation:
+                  checks:
+                    - tcp: 127.0.0.1:{port}
+                      interval: 1s
+            """)
+    agents = []
+    try:
+        seeds = []
+        for i in range(2):
+            root = os.path.join(scratch, f"a{i}")
+            svc = os.path.join(root, "svc")
+            os.makedirs(svc)
+            port = free_port()
+            with open(os.path.join(svc, "compose.yaml"), "w") as f:
+                f.write(service(port))
+            gossip_port = free_port()
+            cfg = (f"gossip:\n  bind: 127.0.0.1:{gossip_port}\n  profile: fast\n  join: [{', '.join(seeds)}]\n"
+                   "api:\n  listen: 127.0.0.1:0\n")
+            # (conftest.py's CONSTELLATION_GOSSIP_BIND would override the file.)
+            agents.append(Agent(root, cfg, services=svc, name=f"node-{i}",
+                                env={"CONSTELLATION_GOSSIP_BIND": f"127.0.0.1:{gossip_port}"}))
+            seeds.append(f"127.0.0.1:{gossip_port}")
+        first, second = agents
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            members = first.json("GET", "/v1/members")
+            status, _, text = first.request("GET", "/v1/traefik?format=json")
+            if (len(members) == 2 and all(m["state"] == "alive" for m in members) and status == 200
+                    and text.count("http://127.0.0.1:") == 2):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"no convergence: {members} {text!r}")
+        assert {m["name"] for m in members} == {"node-0", "node-1"}
+        assert second.request("GET", "/v1/traefik?format=json")[2] == text
+        assert second.stop() == 0
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            members = {m["name"]: m for m in first.json("GET", "/v1/members")}
+            if members["node-1"]["state"] == "left":
+                break
+            time.sleep(0.1)
+        assert members["node-1"]["state"] == "left", members
+        assert first.request("GET", "/v1/traefik?format=json")[2].count("http://127.0.0.1:") == 1
+    finally:
+        for a in agents:
+            a.stop()

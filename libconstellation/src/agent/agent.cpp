@@ -170,6 +170,10 @@ Result<void> Agent::Impl::start_raft() {
   auto node = RaftNode::open(std::move(o));
   if (!node) return node.error().with_context("raft");
   raft = std::move(*node);
+  if (auto ep = io::net::Endpoint::parse_listen(advertise); ep && ep->port == 0) {
+    // Bound to any free port: tell the others which one.
+    cluster->set_raft_address(io::net::Endpoint{ep->host, static_cast<std::uint16_t>(raft->raft_port())}.to_string());
+  }
   cluster->attach_raft(raft.get());
   raft_ptr.store(raft.get());
   return ok();

@@ -78,6 +78,15 @@ void Cluster::stop() {
   cv_.notify_all();
 }
 
+void Cluster::set_raft_address(const std::string& address) {
+  {
+    std::lock_guard g(mu_);
+    opts_.raft_address = address;
+    raft_addresses_[raft_id_for(opts_.node_name)] = address;
+  }
+  (void)gossip_.set_state("raft", address);
+}
+
 void Cluster::set_api_url(const std::string& url) { (void)gossip_.set_state("api", url); }
 
 void Cluster::publish_keys() {

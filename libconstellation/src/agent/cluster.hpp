@@ -70,6 +70,8 @@ class Cluster {
   Result<std::map<std::uint64_t, std::string>> wait_for_voters(std::chrono::milliseconds timeout);
   /// Feeds addresses to this Raft member from now on; on its leader, adds non-voters as learners.
   void attach_raft(RaftNode* raft);
+  /// Publishes the Raft address (when the bound port was only known once Raft listened).
+  void set_raft_address(const std::string& address);
   /// Publishes the API URL (known once the API listens).
   void set_api_url(const std::string& url);
   /// Republishes the key fingerprints (after a keyring change).
