@@ -318,9 +318,23 @@ struct Core::Impl {
     out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
   }
 
+  // A push/pull frame larger than max_stream is split into several frames of the same type, each
+  // with part of the records (the digest rides with the first): merging records is idempotent
+  // and order-free, so the receiver needs no reassembly. A single record larger than max_stream
+  // (one member's state above 32 MiB by default) cannot be sent and is skipped.
   void send_stream(const std::string& to, const wire::PushPull& p) {
     auto payload = wire::encode_stream(p, cfg.compress_threshold);
-    if (payload.size() > cfg.max_stream) return;  // TODO(gossip): chunk push/pull beyond max_stream #3
+    if (payload.size() > cfg.max_stream) {
+      if (p.records.size() < 2) return;
+      const auto half = static_cast<std::ptrdiff_t>(p.records.size() / 2);
+      wire::PushPull a = p, b = p;
+      a.records.assign(p.records.begin(), p.records.begin() + half);
+      b.records.assign(p.records.begin() + half, p.records.end());
+      b.digest.clear();
+      send_stream(to, a);
+      send_stream(to, b);
+      return;
+    }
     stats.messages_out += 1;
     stats.bytes_out += payload.size();
     out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
