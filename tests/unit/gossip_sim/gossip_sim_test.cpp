@@ -274,3 +274,33 @@ TEST_CASE("gossip sim: Lifeguard — a slow node raises its own awareness and ki
   CHECK(h.core(7).stats().awareness <= 1);  // healthy again: successful probes bring it down
   CHECK(h.run_until([&h] { return h.converged_counts(); }, 30s));
 }
+
+TEST_CASE("gossip sim: 100 nodes refute a false suspicion and heal an asymmetric then a full partition") {
+  GossipHarness h(options(100, 9));
+  join_and_converge(h, 30s);
+  // Three members accuse node 50 at once (a dogpile of false accusations): it must refute before
+  // the shortened suspicion timeout ends.
+  const auto inc = h.core(50).self().incarnation;
+  for (NodeIndex accuser : {1u, 2u, 3u}) {
+    auto pkt = gossip::wire::encode_packet(gossip::wire::Suspect{inc, h.name(50), h.name(accuser)});
+    h.core(accuser).receive(h.address(accuser), gossip::Channel::Datagram, pkt, h.local_now(accuser));
+  }
+  h.run_for(5s);
+  CHECK(h.core(50).self().incarnation > inc);
+  check_no_false_deaths(h, 9);
+  CHECK(h.converged_counts());
+
+  // One direction cut (node 60 cannot hear from nodes 0..49) for a while, then a full split.
+  for (NodeIndex i = 0; i < 50; ++i) h.network().block(i, 60);
+  h.mark_unhealthy(60);
+  h.run_for(5s);
+  h.heal();
+  std::vector<NodeIndex> a, b;
+  for (NodeIndex i = 0; i < 100; ++i) (i < 30 ? a : b).push_back(i);
+  h.partition({a, b});
+  h.run_for(45s);  // past dead_reclaim: each side forgets the other
+  h.heal();
+  const Instant healed = h.now();
+  CHECK(h.run_until([&h] { return h.converged(); }, 60s, 500ms));
+  MESSAGE("N=100 partition healed in " << core::format_duration(h.now() - healed) << " (" << h.divergence() << ")");
+}
