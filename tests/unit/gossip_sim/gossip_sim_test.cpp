@@ -62,7 +62,7 @@ Duration join_and_converge(GossipHarness& h, Duration limit, bool with_state = t
   }
   for (NodeIndex i = 0; i < h.size(); ++i) h.join(i, {0});
   const bool counts = h.run_until([&h] { return h.converged_counts(); }, limit);
-  REQUIRE_MESSAGE(counts, "membership did not converge within " << core::format_duration(limit));
+  REQUIRE_MESSAGE(counts, "membership did not converge within " << core::format_duration(limit) << ": " << h.divergence());
   if (with_state) {
     const bool full = h.run_until([&h] { return h.converged(); }, limit, 200ms);
     REQUIRE_MESSAGE(full, "state did not converge: " << h.divergence());
