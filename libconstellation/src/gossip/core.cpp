@@ -178,6 +178,9 @@ struct Core::Impl {
   std::deque<std::pair<std::string, std::uint64_t>> seen_user_order;
   std::uint64_t user_seq = 0;
   std::uint64_t oversized_user = 0;  // user broadcasts refused for not fitting a datagram
+  // While handling a packet that carried a ping: where its sender listens (for the buddy system's
+  // direct answer to a stale accusation).
+  std::string packet_pinger;
 
   Impl(Config c, core::Rng& r, Instant now) : cfg(std::move(c)), rng(r), awareness(cfg.awareness_max) {
     Node n;
@@ -517,9 +520,22 @@ struct Core::Impl {
     want(*n, a.state_version, now, cfg.probe_interval);
   }
 
+  // Someone still accuses an incarnation we already refuted: it missed our alive. Tell the
+  // prober directly (buddy system: the accusation rode on its ping) and spread our alive again.
+  void repeat_refutation() {
+    if (leaving) return;
+    if (!packet_pinger.empty()) send_parts(packet_pinger, {wire::encode_part(alive_msg(*self))});
+    if (!queue.contains("m:" + self->name)) gossip_membership(self->name, alive_msg(*self));
+  }
+
   void on_suspect(const wire::Suspect& s, Instant now) {
     if (s.node == self->name) {
-      if (!leaving && s.incarnation >= self->incarnation) refute(s.incarnation);
+      if (leaving) return;
+      if (s.incarnation >= self->incarnation) {
+        refute(s.incarnation);
+      } else {
+        repeat_refutation();
+      }
       return;
     }
     Node* n = find(s.node);
@@ -548,7 +564,12 @@ struct Core::Impl {
   void on_dead(const wire::Dead& d, Instant now) {
     const bool left = d.from == d.node;
     if (d.node == self->name) {
-      if (!leaving && d.incarnation >= self->incarnation) refute(d.incarnation);
+      if (leaving) return;
+      if (d.incarnation >= self->incarnation) {
+        refute(d.incarnation);
+      } else {
+        repeat_refutation();
+      }
       return;
     }
     Node* n = find(d.node);
@@ -1137,7 +1158,12 @@ void Core::receive(const std::string& from, Channel channel, core::ByteView payl
       s.stats.malformed += 1;
       return;
     }
+    s.packet_pinger.clear();
+    for (const auto& m : pkt->messages) {
+      if (const auto* ping = std::get_if<wire::Ping>(&m); ping && ping->target == s.self->name) s.packet_pinger = ping->source_address;
+    }
     for (const auto& m : pkt->messages) s.handle(m, from, channel, now);
+    s.packet_pinger.clear();
     return;
   }
   auto frame = wire::decode_stream(payload, s.cfg.max_stream);

@@ -204,11 +204,17 @@ TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead,
     link.reorder = rng.uniform() * 0.05;
     h.network().set_default_link(link);
     std::vector<NodeIndex> crashed;
+    const bool verbose = std::getenv("CST_SIM_VERBOSE") != nullptr;
+    auto say = [&h, verbose](const std::string& what) {
+      if (verbose) std::fprintf(stderr, "%.3f s: %s\n", static_cast<double>(h.now().nanos()) / 1e9 - 1000.0, what.c_str());
+    };
+    say("loss " + std::to_string(link.loss));
     for (int second = 0; second < 30; ++second) {
       const auto victim = static_cast<NodeIndex>(rng.below(h.size()));
       const double dice = rng.uniform();
       if (dice < 0.06 && h.running(victim) && victim != 0) {
         ++crashes;
+        say("crash " + std::to_string(victim));
         h.crash(victim);
         crashed.push_back(victim);
       } else if (dice < 0.10) {
@@ -220,11 +226,14 @@ TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead,
         for (NodeIndex i = 0; i < h.size(); ++i) {
           if (std::find(side.begin(), side.end(), i) == side.end()) rest.push_back(i);
         }
+        say("partition of " + std::to_string(side.size()) + " nodes");
         h.partition({side, rest});
         h.run_for(std::chrono::milliseconds(500 + rng.below(4000)));
         h.heal();
       } else if (dice < 0.25 && h.running(victim)) {
-        h.stall(victim, std::chrono::milliseconds(rng.chance(0.8) ? 100 + rng.below(400) : 700 + rng.below(2000)));
+        const auto ms = rng.chance(0.8) ? 100 + rng.below(400) : 700 + rng.below(2000);
+        say("stall " + std::to_string(victim) + " for " + std::to_string(ms) + " ms");
+        h.stall(victim, std::chrono::milliseconds(ms));
       }
       h.run_for(1s);
     }
