@@ -2,7 +2,8 @@
 // Seeded whole-cluster simulations of the gossip core (N = 10, 100, 1000) on the fast profile
 // (200 ms probes). Every scenario checks the invariant "no healthy node is ever declared dead".
 //   CST_SIM_SEED=N  runs the seeded scenarios with seed N instead of their fixed seeds;
-//   CST_SIM_SEEDS=N runs N seeds of the swarm scenario (nightly sweeps).
+//   CST_SIM_SEEDS=N runs N seeds of the swarm scenario (nightly sweeps), from CST_SIM_FIRST;
+//   CST_SIM_VERBOSE=1 prints the swarm's fault schedule.
 #include "gossip/messages.hpp"
 #include "sim/gossip_harness.hpp"
 
@@ -186,7 +187,8 @@ TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead,
   // Each seed draws its own world: loss up to 10 %, short partitions, crashes and restarts
   // (some with a new address), stalls below and above the grace, clock drift. After the fault
   // phase everything heals and restarts, and the cluster must converge (liveness).
-  const std::uint64_t first = seed_or(100);
+  const char* first_env = std::getenv("CST_SIM_FIRST");
+  const std::uint64_t first = first_env && *first_env ? std::strtoull(first_env, nullptr, 10) : seed_or(100);
   const char* seeds = std::getenv("CST_SIM_SEEDS");
   const std::uint64_t count = std::getenv("CST_SIM_SEED") ? 1 : seeds ? std::strtoull(seeds, nullptr, 10) : (kSanitized ? 3 : 12);
   std::uint64_t crashes = 0, fails = 0;
