@@ -95,3 +95,13 @@ def test_key_rotation_without_downtime(cluster):
                what="state after rotation")
     for n in nodes:
         assert n.fail_events() == []
+
+
+def test_ipv6_loopback(cluster):
+    if not os.path.exists("/proc/net/if_inet6"):
+        pytest.skip("no IPv6 in this environment")
+    seed = cluster("v0", ["--bind", "[::1]:0"])
+    assert seed.advertise.startswith("[::1]:")
+    nodes = [seed] + [cluster(f"v{i}", ["--bind", "[::1]:0", "--join", seed.advertise]) for i in range(1, 3)]
+    all_see(nodes, {n.name: "alive" for n in nodes}, timeout=15, what="IPv6 nodes to converge")
+    assert all(m["address"].startswith("[::1]:") for m in nodes[1].members().values())
