@@ -41,6 +41,22 @@ std::string str(core::ByteReader& r, std::string_view field, std::size_t max) {
   return std::string(r.prefixed_string(field, max));
 }
 
+// Trailing view summary: written only when present, read only when bytes remain.
+void put_view(const ViewSummary& v, core::ByteWriter& w) {
+  if (v.members == 0) return;
+  w.varint(v.members);
+  w.u64be(v.hash);
+}
+
+ViewSummary get_view(core::ByteReader& r) {
+  ViewSummary v;
+  if (!r.ok() || r.at_end()) return v;
+  v.members = r.varint("view.members");
+  v.hash = r.u64be("view.hash");
+  if (r.ok() && v.members == 0) r.fail("view.members", "zero members in a present summary");
+  return v;
+}
+
 void get_delta(core::ByteReader& r, StateDelta& d) {
   d.node = str(r, "delta.node", kMaxName);
   d.base_version = r.varint("delta.base_version");
@@ -76,6 +92,7 @@ void put_body(const Message& m, core::ByteWriter& w) {
           w.prefixed(x.target);
           w.prefixed(x.source);
           w.prefixed(x.source_address);
+          put_view(x.view, w);
         } else if constexpr (std::is_same_v<T, PingReq>) {
           w.varint(x.seq);
           w.prefixed(x.target);
@@ -86,6 +103,7 @@ void put_body(const Message& m, core::ByteWriter& w) {
         } else if constexpr (std::is_same_v<T, Ack>) {
           w.varint(x.seq);
           w.prefixed(x.source);
+          put_view(x.view, w);
         } else if constexpr (std::is_same_v<T, Nack>) {
           w.varint(x.seq);
         } else if constexpr (std::is_same_v<T, Suspect> || std::is_same_v<T, Dead>) {
@@ -120,6 +138,7 @@ Message get_body(MsgType type, core::ByteReader& r) {
       p.target = str(r, "ping.target", kMaxName);
       p.source = str(r, "ping.source", kMaxName);
       p.source_address = str(r, "ping.source_address", kMaxAddress);
+      p.view = get_view(r);
       return p;
     }
     case MsgType::PingReq: {
@@ -138,6 +157,7 @@ Message get_body(MsgType type, core::ByteReader& r) {
       Ack a;
       a.seq = r.varint("ack.seq");
       a.source = str(r, "ack.source", kMaxName);
+      a.view = get_view(r);
       return a;
     }
     case MsgType::Nack: {

@@ -69,6 +69,15 @@ constexpr std::size_t kMaxSeenUser = 4096;
 // Names asked for in one batched targeted pull.
 constexpr std::size_t kMaxPullNames = 256;
 
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 int rank(MemberState s) {
   switch (s) {
     case MemberState::Alive: return 0;
@@ -113,6 +122,10 @@ struct Core::Impl {
   Member self_view;
   std::size_t live = 1;  // members neither dead nor left, self included
   std::set<std::string> gone_names;  // members dead or left (reclaim and reconnect scan only these)
+  // View summary (wire::ViewSummary): XOR of fnv1a(name) over live members, self included.
+  std::uint64_t view_hash = 0;
+  Instant view_changed;   // last change of the live set
+  Instant next_view_sync; // rate limit of summary-triggered push/pulls
   BroadcastQueue queue;
   Awareness awareness;
   Stats stats;
@@ -165,6 +178,9 @@ struct Core::Impl {
   std::deque<std::pair<std::string, std::uint64_t>> seen_user_order;
   std::uint64_t user_seq = 0;
   std::uint64_t oversized_user = 0;  // user broadcasts refused for not fitting a datagram
+  // While handling a packet that carried a ping: where its sender listens (for the buddy system's
+  // direct answer to a stale accusation).
+  std::string packet_pinger;
 
   Impl(Config c, core::Rng& r, Instant now) : cfg(std::move(c)), rng(r), awareness(cfg.awareness_max) {
     Node n;
@@ -173,6 +189,9 @@ struct Core::Impl {
     n.incarnation = cfg.incarnation;
     n.since = now;
     self = &add_node(std::move(n));
+    view_hash = fnv1a(self->name);
+    view_changed = now;
+    next_view_sync = now;
     refresh_self();
     emit(Event::Kind::Join, *self);
     next_probe = now + cfg.probe_interval;
@@ -238,6 +257,10 @@ struct Core::Impl {
   void emit(Event::Kind k, const Node& n) { events.push_back(Event{k, view(n)}); }
 
   void set_state(Node& n, MemberState s, Instant now) {
+    if (gone(n.state) != gone(s)) {
+      view_hash ^= fnv1a(n.name);
+      view_changed = now;
+    }
     if (gone(n.state) && !gone(s)) {
       ++live;
       gone_names.erase(n.name);
@@ -318,9 +341,23 @@ struct Core::Impl {
     out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
   }
 
+  // A push/pull frame larger than max_stream is split into several frames of the same type, each
+  // with part of the records (the digest rides with the first): merging records is idempotent
+  // and order-free, so the receiver needs no reassembly. A single record larger than max_stream
+  // (one member's state above 32 MiB by default) cannot be sent and is skipped.
   void send_stream(const std::string& to, const wire::PushPull& p) {
     auto payload = wire::encode_stream(p, cfg.compress_threshold);
-    if (payload.size() > cfg.max_stream) return;  // TODO(gossip): chunk push/pull beyond max_stream #3
+    if (payload.size() > cfg.max_stream) {
+      if (p.records.size() < 2) return;
+      const auto half = static_cast<std::ptrdiff_t>(p.records.size() / 2);
+      wire::PushPull a = p, b = p;
+      a.records.assign(p.records.begin(), p.records.begin() + half);
+      b.records.assign(p.records.begin() + half, p.records.end());
+      b.digest.clear();
+      send_stream(to, a);
+      send_stream(to, b);
+      return;
+    }
     stats.messages_out += 1;
     stats.bytes_out += payload.size();
     out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
@@ -454,6 +491,8 @@ struct Core::Impl {
       fresh.since = now;
       n = &add_node(std::move(fresh));
       ++live;
+      view_hash ^= fnv1a(n->name);
+      view_changed = now;
       emit(Event::Kind::Join, *n);
       gossip_membership(n->name, relay_alive(*n, a));
       want(*n, a.state_version, now, cfg.probe_interval);
@@ -481,9 +520,22 @@ struct Core::Impl {
     want(*n, a.state_version, now, cfg.probe_interval);
   }
 
+  // Someone still accuses an incarnation we already refuted: it missed our alive. Tell the
+  // prober directly (buddy system: the accusation rode on its ping) and spread our alive again.
+  void repeat_refutation() {
+    if (leaving) return;
+    if (!packet_pinger.empty()) send_parts(packet_pinger, {wire::encode_part(alive_msg(*self))});
+    if (!queue.contains("m:" + self->name)) gossip_membership(self->name, alive_msg(*self));
+  }
+
   void on_suspect(const wire::Suspect& s, Instant now) {
     if (s.node == self->name) {
-      if (!leaving && s.incarnation >= self->incarnation) refute(s.incarnation);
+      if (leaving) return;
+      if (s.incarnation >= self->incarnation) {
+        refute(s.incarnation);
+      } else {
+        repeat_refutation();
+      }
       return;
     }
     Node* n = find(s.node);
@@ -512,7 +564,12 @@ struct Core::Impl {
   void on_dead(const wire::Dead& d, Instant now) {
     const bool left = d.from == d.node;
     if (d.node == self->name) {
-      if (!leaving && d.incarnation >= self->incarnation) refute(d.incarnation);
+      if (leaving) return;
+      if (d.incarnation >= self->incarnation) {
+        refute(d.incarnation);
+      } else {
+        repeat_refutation();
+      }
       return;
     }
     Node* n = find(d.node);
@@ -594,7 +651,7 @@ struct Core::Impl {
     probe.timeout_at = now + awareness.scale(cfg.probe_timeout);
     probe.end_at = next_probe;
     probe.done = false;
-    std::vector<core::Bytes> parts{wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address})};
+    std::vector<core::Bytes> parts{wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address, view()})};
     // Buddy system: tell a suspect directly, so it can refute at once.
     if (t->state == MemberState::Suspect) parts.push_back(wire::encode_part(wire::Suspect{t->incarnation, t->name, self->name}));
     stats.probes += 1;
@@ -615,7 +672,7 @@ struct Core::Impl {
     probe.expected_nacks = static_cast<std::uint32_t>(helpers.size());
     stats.indirect_probes += helpers.size();
     // TCP fallback probe (memberlist's protocol 3): reaches nodes whose UDP is lossy or blocked.
-    send_stream_parts(t->address, {wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address})});
+    send_stream_parts(t->address, {wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address, {}})});
     stats.stream_probes += 1;
     (void)now;
   }
@@ -630,15 +687,28 @@ struct Core::Impl {
     on_suspect(wire::Suspect{t->incarnation, t->name, self->name}, now);
   }
 
-  void on_ack(const wire::Ack& a) {
+  wire::ViewSummary view() const { return wire::ViewSummary{live, view_hash}; }
+
+  // A peer whose view differs from ours while ours has been quiet for a while missed something
+  // (or we did): anti-entropy with it now instead of waiting for the periodic push/pull.
+  void compare_view(const wire::ViewSummary& v, const std::string& peer_address, Instant now) {
+    if (v.members == 0 || leaving || peer_address.empty()) return;
+    if (v.members == live && v.hash == view_hash) return;
+    if (now - view_changed < cfg.probe_interval * 5 || now < next_view_sync) return;
+    next_view_sync = now + cfg.probe_interval * 10;
+    send_push_pull(peer_address, false);
+  }
+
+  void on_ack(const wire::Ack& a, Instant now) {
     auto r = relays.find(a.seq);
     if (r != relays.end()) {
-      send_parts(r->second.origin_address, {wire::encode_part(wire::Ack{r->second.origin_seq, a.source})});
+      send_parts(r->second.origin_address, {wire::encode_part(wire::Ack{r->second.origin_seq, a.source, {}})});
       relays.erase(r);
       return;
     }
     if (probe.done || a.seq != probe.seq) return;
     probe.done = true;
+    if (const Node* t = find(probe.target); t && !probe.indirect) compare_view(a.view, t->address, now);
     stats.acks += 1;
     awareness.apply(-1);  // any ack, direct, relayed or over a stream (memberlist does the same)
   }
@@ -649,10 +719,11 @@ struct Core::Impl {
     probe.nacks += 1;
   }
 
-  void on_ping(const wire::Ping& p, const std::string& from, Channel channel) {
+  void on_ping(const wire::Ping& p, const std::string& from, Channel channel, Instant now) {
     if (!p.target.empty() && p.target != self->name) return;  // meant for a previous owner of this address
     const std::string& to = p.source_address.empty() ? from : p.source_address;
-    auto ack = wire::encode_part(wire::Ack{p.seq, self->name});
+    auto ack = wire::encode_part(wire::Ack{p.seq, self->name, view()});
+    compare_view(p.view, p.source_address, now);
     if (channel == Channel::Stream) {
       send_stream_parts(to, {ack});
     } else {
@@ -671,7 +742,7 @@ struct Core::Impl {
     r.nack_at = now + cfg.probe_timeout * 4 / 5;
     r.expire_at = now + cfg.probe_interval * 2;
     relays[seq] = std::move(r);
-    send_parts(p.target_address, {wire::encode_part(wire::Ping{seq, p.target, self->name, self->address})});
+    send_parts(p.target_address, {wire::encode_part(wire::Ping{seq, p.target, self->name, self->address, {}})});
   }
 
   // --- push/pull -----------------------------------------------------------------------------
@@ -831,7 +902,10 @@ struct Core::Impl {
       if (!p.records.empty() && p.records.front().delta.node == p.source) {
         const auto& rec = p.records.front();
         wire::DigestEntry theirs{p.source, rec.incarnation, rec.state, rec.delta.version};
-        if (newer(src->incarnation, src->state, theirs.incarnation, theirs.state)) resp.records.push_back(record(*src, theirs.state_version));
+        // Also when we hold a newer version of its state (its life before a restart): it jumps
+        // past it (overtake_own_state).
+        if (newer(src->incarnation, src->state, theirs.incarnation, theirs.state) || src->state_version > theirs.state_version)
+          resp.records.push_back(record(*src, theirs.state_version));
       }
     }
     if (!p.targeted) {
@@ -1015,11 +1089,11 @@ struct Core::Impl {
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<T, wire::Ping>) {
-            on_ping(x, from, channel);
+            on_ping(x, from, channel, now);
           } else if constexpr (std::is_same_v<T, wire::PingReq>) {
             on_ping_req(x, from, now);
           } else if constexpr (std::is_same_v<T, wire::Ack>) {
-            on_ack(x);
+            on_ack(x, now);
           } else if constexpr (std::is_same_v<T, wire::Nack>) {
             on_nack(x);
           } else if constexpr (std::is_same_v<T, wire::Suspect>) {
@@ -1084,7 +1158,12 @@ void Core::receive(const std::string& from, Channel channel, core::ByteView payl
       s.stats.malformed += 1;
       return;
     }
+    s.packet_pinger.clear();
+    for (const auto& m : pkt->messages) {
+      if (const auto* ping = std::get_if<wire::Ping>(&m); ping && ping->target == s.self->name) s.packet_pinger = ping->source_address;
+    }
     for (const auto& m : pkt->messages) s.handle(m, from, channel, now);
+    s.packet_pinger.clear();
     return;
   }
   auto frame = wire::decode_stream(payload, s.cfg.max_stream);

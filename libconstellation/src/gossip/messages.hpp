@@ -52,11 +52,23 @@ enum class MsgType : std::uint8_t {
 
 /// A direct probe (SWIM §3). `target` names the node meant, so a ping reaching a new owner of a
 /// reused address is not answered on the old node's behalf.
+/// A summary of the sender's membership view, carried by pings and direct acks: how many live
+/// members it knows and the XOR of their names' FNV-1a hashes. A peer whose summary stays
+/// different from ours while our view is quiet has missed something: we push/pull with it, so
+/// convergence has no long tail (docs/protocol.md §2.2). members == 0: absent (an older sender,
+/// or a relayed ack).
+struct ViewSummary {
+  std::uint64_t members = 0;
+  std::uint64_t hash = 0;
+  friend bool operator==(const ViewSummary&, const ViewSummary&) = default;
+};
+
 struct Ping {
   std::uint64_t seq = 0;
   std::string target;
   std::string source;
   std::string source_address;
+  ViewSummary view;  // trailing fields (added without a version bump)
   friend bool operator==(const Ping&, const Ping&) = default;
 };
 /// Ask the receiver to probe `target` for `source` (SWIM §3.1 indirect probe); with `nack` the
@@ -73,6 +85,7 @@ struct PingReq {
 struct Ack {
   std::uint64_t seq = 0;
   std::string source;
+  ViewSummary view;  // trailing fields (added without a version bump)
   friend bool operator==(const Ack&, const Ack&) = default;
 };
 struct Nack {

@@ -198,8 +198,6 @@ std::string GossipHarness::divergence() const {
   for (const auto& n : nodes_) up += n->core ? 1 : 0;
   for (const auto& n : nodes_) {
     if (!n->core) continue;
-    if (n->core->alive_count() != up)
-      return n->name + " counts " + std::to_string(n->core->alive_count()) + " live members, not " + std::to_string(up);
     for (const auto& m : nodes_) {
       if (!m->core) continue;
       const auto& truth = m->core->self();
@@ -213,6 +211,8 @@ std::string GossipHarness::divergence() const {
         return n->name + " holds " + m->name + "'s state version " + std::to_string(seen->state_version) + ", not " +
                std::to_string(truth.state_version);
     }
+    if (n->core->alive_count() != up)
+      return n->name + " counts " + std::to_string(n->core->alive_count()) + " live members, not " + std::to_string(up);
   }
   return "";
 }

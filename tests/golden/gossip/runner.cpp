@@ -22,9 +22,10 @@ namespace {
 std::vector<std::pair<std::string, core::Bytes>> samples() {
   std::vector<std::pair<std::string, core::Bytes>> s;
   auto packet = [&s](const std::string& name, const Message& m) { s.emplace_back(name, encode_packet(m)); };
-  packet("ping", Ping{7, "node-b", "node-a", "10.0.0.1:7946"});
+  packet("ping", Ping{7, "node-b", "node-a", "10.0.0.1:7946", ViewSummary{12, 0x0123456789abcdefULL}});
+  packet("ping_without_view", Ping{7, "node-b", "node-a", "10.0.0.1:7946", {}});
   packet("ping_req", PingReq{8, "node-c", "[fd00::3]:7946", "node-a", "10.0.0.1:7946", true});
-  packet("ack", Ack{7, "node-b"});
+  packet("ack", Ack{7, "node-b", ViewSummary{12, 0x0123456789abcdefULL}});
   packet("nack", Nack{8});
   packet("suspect", Suspect{3, "node-c", "node-a"});
   packet("alive", Alive{4, "node-c", "[fd00::3]:7946", 12});
@@ -34,7 +35,7 @@ std::vector<std::pair<std::string, core::Bytes>> samples() {
                                    {StateEntry{"svc/web", 11, std::string("up")}, StateEntry{"svc/old", 12, std::nullopt}}});
   packet("state_replace", StateDelta{"node-b", 0, 12, true, {StateEntry{"svc/web", 11, std::string("up")}}});
   packet("user", User{"node-a", 1, "hello"});
-  s.emplace_back("compound", encode_packet(std::vector<core::Bytes>{encode_part(Ping{9, "node-c", "node-a", "10.0.0.1:7946"}),
+  s.emplace_back("compound", encode_packet(std::vector<core::Bytes>{encode_part(Ping{9, "node-c", "node-a", "10.0.0.1:7946", {}}),
                                                                     encode_part(Suspect{3, "node-c", "node-a"})}));
   PushPull req;
   req.type = StreamType::PushPullRequest;
@@ -49,7 +50,7 @@ std::vector<std::pair<std::string, core::Bytes>> samples() {
   resp.type = StreamType::PushPullResponse;
   resp.join = false;
   s.emplace_back("stream_push_pull_response", encode_stream(resp, 1u << 20));
-  s.emplace_back("stream_packet", encode_stream_packet({encode_part(Ack{9, "node-c"})}, 1u << 20));
+  s.emplace_back("stream_packet", encode_stream_packet({encode_part(Ack{9, "node-c", {}})}, 1u << 20));
   // Compressed: a record with a large, repetitive value.
   PushPull big;
   big.type = StreamType::PushPullPush;

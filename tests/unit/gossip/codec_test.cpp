@@ -10,9 +10,9 @@ using namespace constellation::gossip::wire;
 namespace {
 
 std::vector<Message> every_message() {
-  return {Ping{1, "b", "a", "10.0.0.1:1"},
+  return {Ping{1, "b", "a", "10.0.0.1:1", {3, 0x1234567890abcdefULL}},
           PingReq{2, "c", "[::1]:7946", "a", "10.0.0.1:1", false},
-          Ack{3, "b"},
+          Ack{3, "b", {}},
           Nack{4},
           Suspect{5, "c", "a"},
           Alive{6, "c", "[2001:db8::1]:7946", 9},
@@ -171,11 +171,11 @@ TEST_CASE("stream decoder bounds decompression and rejects inconsistent frames")
 }
 
 TEST_CASE("a packet sent over a stream carries the same parts") {
-  auto bytes = encode_stream_packet({encode_part(Ping{1, "b", "a", "x:1"})}, 1024);
+  auto bytes = encode_stream_packet({encode_part(Ping{1, "b", "a", "x:1", {}})}, 1024);
   auto r = decode_stream(bytes, 1024);
   REQUIRE(r.has_value());
   auto* pk = std::get_if<DecodedPacket>(&r->body);
   REQUIRE(pk);
   REQUIRE(pk->messages.size() == 1);
-  CHECK(pk->messages[0] == Message(Ping{1, "b", "a", "x:1"}));
+  CHECK(pk->messages[0] == Message(Ping{1, "b", "a", "x:1", {}}));
 }

@@ -199,3 +199,21 @@ TEST_CASE("malformed input is counted and changes nothing") {
   CHECK(a.stats().malformed == 2);
   CHECK(a.alive_count() == 1);
 }
+
+TEST_CASE("a push/pull answer larger than max_stream is split into frames that each fit") {
+  Config small = Config::fast();
+  small.max_stream = 64 << 10;
+  small.compress_threshold = 1u << 30;  // incompressible-size test: no compression
+  Cluster c;
+  for (int i = 0; i < 6; ++i) {
+    c.add("n" + std::to_string(i), small).set_state("blob", std::string(20000, static_cast<char>('a' + i)), c.now);
+  }
+  c.join_all();
+  c.run(3s);
+  auto& last = c.at("n5");
+  for (int i = 0; i < 6; ++i) {
+    auto m = last.member("n" + std::to_string(i));
+    REQUIRE(m);
+    CHECK(m->state_map.at("blob").size() == 20000);
+  }
+}

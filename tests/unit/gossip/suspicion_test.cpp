@@ -35,7 +35,7 @@ TEST_CASE("only new, independent accusers confirm a suspicion") {
   CHECK(s.confirmations() == 2);
 }
 
-TEST_CASE("awareness saturates in [0, max) and scales durations by score + 1") {
+TEST_CASE("awareness saturates between 0 and max - 1 and scales durations by score + 1") {
   Awareness a(8);
   CHECK(a.scale(100ms) == 100ms);
   a.apply(-1);

@@ -2,7 +2,8 @@
 // Seeded whole-cluster simulations of the gossip core (N = 10, 100, 1000) on the fast profile
 // (200 ms probes). Every scenario checks the invariant "no healthy node is ever declared dead".
 //   CST_SIM_SEED=N  runs the seeded scenarios with seed N instead of their fixed seeds;
-//   CST_SIM_SEEDS=N runs N seeds of the swarm scenario (nightly sweeps).
+//   CST_SIM_SEEDS=N runs N seeds of the swarm scenario (nightly sweeps), from CST_SIM_FIRST;
+//   CST_SIM_VERBOSE=1 prints the swarm's fault schedule.
 #include "gossip/messages.hpp"
 #include "sim/gossip_harness.hpp"
 
@@ -19,7 +20,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#define CST_HAS_FEATURE(x) __has_feature(x)
+#else
+#define CST_HAS_FEATURE(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || CST_HAS_FEATURE(address_sanitizer)
 constexpr bool kSanitized = true;
 #else
 constexpr bool kSanitized = false;
@@ -57,7 +63,7 @@ Duration join_and_converge(GossipHarness& h, Duration limit, bool with_state = t
   }
   for (NodeIndex i = 0; i < h.size(); ++i) h.join(i, {0});
   const bool counts = h.run_until([&h] { return h.converged_counts(); }, limit);
-  REQUIRE_MESSAGE(counts, "membership did not converge within " << core::format_duration(limit));
+  REQUIRE_MESSAGE(counts, "membership did not converge within " << core::format_duration(limit) << ": " << h.divergence());
   if (with_state) {
     const bool full = h.run_until([&h] { return h.converged(); }, limit, 200ms);
     REQUIRE_MESSAGE(full, "state did not converge: " << h.divergence());
@@ -181,7 +187,8 @@ TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead,
   // Each seed draws its own world: loss up to 10 %, short partitions, crashes and restarts
   // (some with a new address), stalls below and above the grace, clock drift. After the fault
   // phase everything heals and restarts, and the cluster must converge (liveness).
-  const std::uint64_t first = seed_or(100);
+  const char* first_env = std::getenv("CST_SIM_FIRST");
+  const std::uint64_t first = first_env && *first_env ? std::strtoull(first_env, nullptr, 10) : seed_or(100);
   const char* seeds = std::getenv("CST_SIM_SEEDS");
   const std::uint64_t count = std::getenv("CST_SIM_SEED") ? 1 : seeds ? std::strtoull(seeds, nullptr, 10) : (kSanitized ? 3 : 12);
   std::uint64_t crashes = 0, fails = 0;
@@ -199,11 +206,17 @@ TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead,
     link.reorder = rng.uniform() * 0.05;
     h.network().set_default_link(link);
     std::vector<NodeIndex> crashed;
+    const bool verbose = std::getenv("CST_SIM_VERBOSE") != nullptr;
+    auto say = [&h, verbose](const std::string& what) {
+      if (verbose) std::fprintf(stderr, "%.3f s: %s\n", static_cast<double>(h.now().nanos()) / 1e9 - 1000.0, what.c_str());
+    };
+    say("loss " + std::to_string(link.loss));
     for (int second = 0; second < 30; ++second) {
       const auto victim = static_cast<NodeIndex>(rng.below(h.size()));
       const double dice = rng.uniform();
       if (dice < 0.06 && h.running(victim) && victim != 0) {
         ++crashes;
+        say("crash " + std::to_string(victim));
         h.crash(victim);
         crashed.push_back(victim);
       } else if (dice < 0.10) {
@@ -215,11 +228,14 @@ TEST_CASE("gossip sim: seeded swarm of faults — no healthy node declared dead,
         for (NodeIndex i = 0; i < h.size(); ++i) {
           if (std::find(side.begin(), side.end(), i) == side.end()) rest.push_back(i);
         }
+        say("partition of " + std::to_string(side.size()) + " nodes");
         h.partition({side, rest});
         h.run_for(std::chrono::milliseconds(500 + rng.below(4000)));
         h.heal();
       } else if (dice < 0.25 && h.running(victim)) {
-        h.stall(victim, std::chrono::milliseconds(rng.chance(0.8) ? 100 + rng.below(400) : 700 + rng.below(2000)));
+        const auto ms = rng.chance(0.8) ? 100 + rng.below(400) : 700 + rng.below(2000);
+        say("stall " + std::to_string(victim) + " for " + std::to_string(ms) + " ms");
+        h.stall(victim, std::chrono::milliseconds(ms));
       }
       h.run_for(1s);
     }
@@ -268,4 +284,34 @@ TEST_CASE("gossip sim: Lifeguard — a slow node raises its own awareness and ki
   h.run_for(10s);
   CHECK(h.core(7).stats().awareness <= 1);  // healthy again: successful probes bring it down
   CHECK(h.run_until([&h] { return h.converged_counts(); }, 30s));
+}
+
+TEST_CASE("gossip sim: 100 nodes refute a false suspicion and heal an asymmetric then a full partition") {
+  GossipHarness h(options(100, 9));
+  join_and_converge(h, 30s);
+  // Three members accuse node 50 at once (a dogpile of false accusations): it must refute before
+  // the shortened suspicion timeout ends.
+  const auto inc = h.core(50).self().incarnation;
+  for (NodeIndex accuser : {1u, 2u, 3u}) {
+    auto pkt = gossip::wire::encode_packet(gossip::wire::Suspect{inc, h.name(50), h.name(accuser)});
+    h.core(accuser).receive(h.address(accuser), gossip::Channel::Datagram, pkt, h.local_now(accuser));
+  }
+  h.run_for(5s);
+  CHECK(h.core(50).self().incarnation > inc);
+  check_no_false_deaths(h, 9);
+  CHECK(h.converged_counts());
+
+  // One direction cut (node 60 cannot hear from nodes 0..49) for a while, then a full split.
+  for (NodeIndex i = 0; i < 50; ++i) h.network().block(i, 60);
+  h.mark_unhealthy(60);
+  h.run_for(5s);
+  h.heal();
+  std::vector<NodeIndex> a, b;
+  for (NodeIndex i = 0; i < 100; ++i) (i < 30 ? a : b).push_back(i);
+  h.partition({a, b});
+  h.run_for(45s);  // past dead_reclaim: each side forgets the other
+  h.heal();
+  const Instant healed = h.now();
+  CHECK(h.run_until([&h] { return h.converged(); }, 60s, 500ms));
+  MESSAGE("N=100 partition healed in " << core::format_duration(h.now() - healed) << " (" << h.divergence() << ")");
 }
