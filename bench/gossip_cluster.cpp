@@ -163,15 +163,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < n; ++i) {
     GossipOptions oi = o;
     oi.name = "node-" + std::to_string(i);
-    oi.join = {seed_addr};
     auto g = Gossip::start(oi);
     if (!g) {
       std::fprintf(stderr, "%s: %s\n", oi.name.c_str(), g.error().message().c_str());
       return 1;
     }
-    subscribe(**g, i);
+    subscribe(**g, i);  // before joining, so no join event is missed
     if (loss > 0) (*g)->set_test_datagram_loss(loss);
     nodes.push_back(std::move(*g));
+  }
+  // The storm: every node joins node-0 at (nearly) the same instant, like mlbench.
+  for (int i = 1; i < n; ++i) {
+    auto r = nodes[static_cast<std::size_t>(i)]->join({seed_addr});
+    if (!r) {
+      std::fprintf(stderr, "node-%d join: %s\n", i, r.error().message().c_str());
+      return 1;
+    }
   }
   const double start_all_ms = ms_since(sh.t0, Clock::now());
 

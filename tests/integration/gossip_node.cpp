@@ -101,6 +101,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Join only after subscribing, so the first events (the members the seed reports) are printed.
+  const auto initial_seeds = std::move(o.join);
+  o.join.clear();
   auto g = Gossip::start(o);
   if (!g) {
     emit("{\"error\":" + quote(g.error().message()) + "}");
@@ -108,6 +111,13 @@ int main(int argc, char** argv) {
   }
   auto& node = **g;
   node.subscribe([](const GossipEvent& e) { emit("{\"event\":" + quote(e.kind) + ",\"member\":" + member_json(e.member) + "}"); });
+  if (!initial_seeds.empty()) {
+    auto r = node.join(initial_seeds);
+    if (!r) {
+      emit("{\"error\":" + quote(r.error().message()) + "}");
+      return 1;
+    }
+  }
   emit("{\"ready\":true,\"name\":" + quote(node.name()) + ",\"advertise\":" + quote(node.advertise_address()) + "}");
 
   std::string line;

@@ -95,3 +95,28 @@ def test_key_rotation_without_downtime(cluster):
                what="state after rotation")
     for n in nodes:
         assert n.fail_events() == []
+
+
+def test_ipv6_loopback(cluster):
+    if not os.path.exists("/proc/net/if_inet6"):
+        pytest.skip("no IPv6 in this environment")
+    seed = cluster("v0", ["--bind", "[::1]:0"])
+    assert seed.advertise.startswith("[::1]:")
+    nodes = [seed] + [cluster(f"v{i}", ["--bind", "[::1]:0", "--join", seed.advertise]) for i in range(1, 3)]
+    all_see(nodes, {n.name: "alive" for n in nodes}, timeout=15, what="IPv6 nodes to converge")
+    assert all(m["address"].startswith("[::1]:") for m in nodes[1].members().values())
+
+
+def test_restart_with_data_dir_keeps_identity_and_outranks_its_past(cluster, tmp_path):
+    seed = cluster("r0")
+    data = str(tmp_path / "r1-data")
+    r1 = cluster("r1", ["--join", seed.advertise, "--data-dir", data])
+    all_see([seed, r1], {"r0": "alive", "r1": "alive"}, timeout=15)
+    before = seed.members()["r1"]["incarnation"]
+    r1.kill()
+    all_see([seed], {"r1": "dead"}, timeout=30, what="r1 to be declared dead")
+    again = cluster("r1", ["--join", seed.advertise, "--data-dir", data])
+    all_see([seed, again], {"r0": "alive", "r1": "alive"}, timeout=30, what="r1 to come back")
+    assert seed.members()["r1"]["incarnation"] > before
+    with open(os.path.join(data, "gossip-incarnation")) as f:
+        assert int(f.read()) >= seed.members()["r1"]["incarnation"]

@@ -95,8 +95,9 @@ class CST_API Gossip {
   /// A snapshot of every known member, this node included, sorted by name.
   std::vector<GossipMember> members() const;
 
-  /// Registers fn to be called for every event, on the gossip thread (must not block).
-  /// Returns an id for unsubscribe().
+  /// Registers fn to be called for every event from now on, on the gossip thread (must not
+  /// block). Returns an id for unsubscribe(). Events are not replayed: to see every join, start
+  /// with an empty GossipOptions::join, subscribe, then call join() (members() is always complete).
   std::uint64_t subscribe(std::function<void(const GossipEvent&)> fn);
   /// Stops calling the subscriber; once it returns, fn is not running and will not run again
   /// (unless called from fn itself, on the gossip thread).
