@@ -554,11 +554,11 @@ def test_config_yaml_syntax_error_and_invalid_value(scratch):
     assert re.search(re.escape(config) + r":\d+:\d+: invalid YAML", r.stderr), r.stderr
     # A value that parses but is not allowed: the field and the allowed values are named.
     with open(config, "w") as f:
-        f.write("node:\n  name: broken\ngossip:\n  profile: fast\n")
+        f.write("node:\n  name: broken\ngossip:\n  profile: wan\n")
     r = subprocess.run([agent_bin(), "run", "--config", config, "--data-dir", os.path.join(scratch, "data")],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
-    assert "gossip.profile: expected lan, wan or local, got 'fast'" in r.stderr, r.stderr
+    assert "gossip.profile: expected lan or fast, got 'wan'" in r.stderr, r.stderr
 
 
 GOOD_SERVICE = "services:\n  sleeper:\n    command: sh -c 'exec sleep 300'\n"

@@ -45,7 +45,7 @@ gossip:
   join: [10.0.0.6:7946, "[fd00::7]:7946"]
   keys: [a2V5]
   label: prod
-  profile: wan
+  profile: fast
 raft:
   voters: [edge-1, edge-2, edge-3]
   key: 0123456789abcdef-raft
@@ -67,7 +67,7 @@ log: {level: debug}
   CHECK(c.roles == std::vector<std::string>{"ingress", "voter"});
   CHECK(c.addresses.at("publicnet") == "2001:db8::5");
   CHECK(c.join.size() == 2);
-  CHECK(c.gossip_profile == "wan");
+  CHECK(c.gossip_profile == "fast");
   CHECK(c.raft_voters.size() == 3);
   CHECK(c.raft_profile == "fast");
   REQUIRE(c.api_tokens.size() == 1);
