@@ -305,10 +305,15 @@ def main():
                    lambda: (lambda l: l if l in majority else None)(leader_node(majority)), timeout=30)
         code, body = acquire(majority[0], "partition-job", "majority", ttl_ms=60000)
         assert code == 200, (code, body)
-        # The minority grants no lease.
+        # The minority grants no lease: its requests fail, and the majority holds no such grant.
+        # (A request that timed out may still apply once the partition heals, as any write whose
+        # outcome the client never learned; the lease names below are not reused.)
         for m in minority:
-            code, body = acquire(m, "minority-job", f"minority-{m.name}", ttl_ms=60000)
+            code, body = acquire(m, f"minority-job-{m.name}", f"minority-{m.name}", ttl_ms=60000)
             assert code != 200, f"{m.name} granted a lease on the minority side: {body}"
+        for m in minority:
+            code, body = majority[0].request("GET", f"/v1/leases/minority-job-{m.name}")
+            assert code == 404 or not json.loads(body).get("held"), f"minority grant visible: {code} {body}"
         # Majority side drops the minority's instances once gossip declares them dead.
         wait_until("the majority's configs to drop the minority's instances",
                    lambda: converged(majority, 3), timeout=60)
@@ -321,7 +326,7 @@ def main():
                              lambda: all((lambda ms: ms and len(ms) == 5 and all(x["state"] == "alive" for x in ms))(n.get_json("/v1/members")) for n in nodes),
                              timeout=60)
         result["heal_converge_seconds"] = round(time.monotonic() - t_heal, 2)
-        code, body = acquire(nodes[2], "minority-job", "after-heal", ttl_ms=5000)
+        code, body = acquire(nodes[2], "after-heal-job", "after-heal", ttl_ms=5000)
         assert code == 200, (code, body)
         log(f"(d) healed; converged after {result['heal_converge_seconds']} s")
         result["ok"] = True
