@@ -609,6 +609,27 @@ def test_broken_service_file_reload_keeps_the_last_good_services(scratch):
         wait_until(lambda: service_names(a) == ["sleeper", "web"], 30, "both services")
 
 
+def test_the_services_directory_is_watched(scratch):
+    """No signal, no API call: a file added, edited or removed is picked up within seconds; a
+    broken one is reported and changes nothing."""
+    services = os.path.join(scratch, "services")
+    os.makedirs(services)
+    with open(os.path.join(services, "good.yaml"), "w") as f:
+        f.write(GOOD_SERVICE)
+    with running(scratch, "api:\n  listen: 127.0.0.1:0\n" + TOKENS_YAML, services=services) as a:
+        wait_until(lambda: service_names(a) == ["sleeper"], 30, "the sleeper service")
+        extra = os.path.join(services, "extra.yaml")
+        with open(extra, "w") as f:
+            f.write("services:\n  web:\n    command: sh -c 'exec sleep 300'\n    ports: ['80:http']\n")
+        wait_until(lambda: "invalid port 'http'" in a.stderr(), 20, "the watcher to report the broken file")
+        assert service_names(a) == ["sleeper"]
+        with open(extra, "w") as f:
+            f.write("services:\n  web:\n    command: sh -c 'exec sleep 300'\n")
+        wait_until(lambda: service_names(a) == ["sleeper", "web"], 30, "the watcher to add web")
+        os.unlink(extra)
+        wait_until(lambda: service_names(a) == ["sleeper"], 30, "the watcher to remove web")
+
+
 def test_reload_needs_write_role(agent):
     status, _, _ = agent.request("POST", "/v1/services/reload", token=READER)
     assert status == 403

@@ -10,6 +10,7 @@
 #include <unistd.h>  // environ
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 namespace constellation {
@@ -90,6 +91,8 @@ std::uint64_t raft_id_for(std::string_view name) {
 }
 
 namespace {
+
+constexpr auto kServicesWatchInterval = std::chrono::seconds(2);
 
 provider::Options provider_options(const agent::Config& c) {
   provider::Options o;
@@ -379,6 +382,29 @@ Result<void> Agent::Impl::start() {
   }
 
   m.running = true;
+  if (!m.services_dir.empty() && !m.embedded_services) {
+    // Watch the services directory: an edit is picked up within two checks (the change must hold
+    // still for one interval, so a file being written is not loaded half-way).
+    m.services_signature = services_dir_signature(m.services_dir);
+    m.loop.every(kServicesWatchInterval, [impl = this] {
+      if (impl->cluster_stopping) return;
+      std::string sig = services_dir_signature(impl->services_dir);
+      if (sig == impl->services_signature) {
+        impl->pending_signature.clear();
+        return;
+      }
+      if (sig != impl->pending_signature) {
+        impl->pending_signature = sig;  // changed: wait one more interval for it to settle
+        return;
+      }
+      impl->services_signature = sig;
+      impl->pending_signature.clear();
+      impl->log.info("the services directory changed; reloading", {{"dir", impl->services_dir}});
+      if (auto r = impl->reload_services(); !r) {
+        impl->log.warn("reloading service definitions failed", {{"error", r.error().message()}});
+      }
+    });
+  }
   if (auto r = m.notifier.ready("serving on " + url()); !r) {
     m.log.warn("sd_notify failed", {{"error", r.error().message()}});
   }
@@ -433,12 +459,39 @@ void Agent::stop() {
 
 Result<std::vector<std::string>> Agent::reload() {
   if (!impl_->running || impl_->stopped || !impl_->host) return Error(Code::Unavailable, "the agent is not running");
-  CST_TRY_ASSIGN(auto set, impl_->host->reload());
+  return impl_->reload_services();
+}
+
+Result<std::vector<std::string>> Agent::Impl::reload_services() {
+  CST_TRY_ASSIGN(auto set, host->reload());
   std::vector<std::string> out;
   for (const auto& d : set.diagnostics) out.push_back(d.to_string());
-  impl_->log.info(set.ok() ? "service definitions reloaded" : "service definitions have errors; kept the running ones",
-                  {{"findings", core::json::Value(static_cast<unsigned long long>(out.size()))}});
+  log.info(set.ok() ? "service definitions reloaded" : "service definitions have errors; kept the running ones",
+           {{"findings", core::json::Value(static_cast<unsigned long long>(out.size()))}});
+  for (const auto& f : out) log.warn("service definition finding", {{"finding", f}});
   return out;
+}
+
+std::string services_dir_signature(const std::string& dir) {
+  // Names, sizes and modification times of every file up to two levels down (compose files,
+  // .env files, config directories): any edit, addition or removal changes it.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string sig;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (it.depth() > 1) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    const fs::directory_entry& e = *it;
+    std::error_code e2;
+    if (!e.is_regular_file(e2)) continue;
+    auto size = e.file_size(e2);
+    auto mtime = e.last_write_time(e2).time_since_epoch().count();
+    sig += e.path().string() + "|" + std::to_string(size) + "|" + std::to_string(mtime) + "\n";
+  }
+  return sig;
 }
 
 void Agent::wait() {

@@ -35,6 +35,9 @@
 
 namespace constellation {
 
+/// Names, sizes and mtimes of the files of a services directory (agent.cpp).
+std::string services_dir_signature(const std::string& dir);
+
 /// A node's Raft id, derived from its name (agent.cpp).
 std::uint64_t raft_id_for(std::string_view name);
 
@@ -89,6 +92,12 @@ struct Agent::Impl {
   bool stopped = false;
   bool start_attempted = false;
   std::atomic<bool> cluster_stopping{false};
+  /// The services directory's contents as last loaded, and a change seen once (control loop).
+  std::string services_signature;
+  std::string pending_signature;
+
+  /// Re-reads the services directory (Agent::reload, SIGHUP, the directory watch).
+  Result<std::vector<std::string>> reload_services();
 
   /// Starts every part, in order (agent.cpp). On error the caller stops what did start.
   Result<void> start();
