@@ -49,7 +49,9 @@ def fmt(v):
     return f"{v:.0f}"
 
 
-def ratio(c, m):
+def ratio(c, m, peer_ran=True):
+    if not peer_ran:
+        return ""
     if isinstance(c, (int, float)) and isinstance(m, (int, float)) and m:
         return f"{c / m:.2f}×"
     if isinstance(c, (int, float)) and m is None:
@@ -71,7 +73,7 @@ def main():
         ml_row = ml.get(k)
         storm = ml_row is not None and not ml_row.get("Converged")
         for name in metrics(cst.get(k) or ml.get(k)):
-            r = ratio(b.get(name), a.get(name))
+            r = ratio(b.get(name), a.get(name), ml_row is not None)
             if storm and name in ("1st dead ms", "all dead ms"):
                 r = "n/a (memberlist never converged: its detection times measure the storm)"
             print(f"| {name} | {fmt(a.get(name))} | {fmt(b.get(name))} | {r} |")
