@@ -181,6 +181,12 @@ struct Core::Impl {
   // While handling a packet that carried a ping: where its sender listens (for the buddy system's
   // direct answer to a stale accusation).
   std::string packet_pinger;
+  // Accusers already told our current incarnation directly (cleared when it changes).
+  std::set<std::string> told;
+  std::uint64_t told_incarnation = 0;
+  // Members that became suspect and are probed next, out of turn, so the buddy system reaches
+  // them within a probe interval rather than a whole round.
+  std::deque<std::string> suspects_to_probe;
 
   Impl(Config c, core::Rng& r, Instant now) : cfg(std::move(c)), rng(r), awareness(cfg.awareness_max) {
     Node n;
@@ -528,6 +534,19 @@ struct Core::Impl {
     if (!queue.contains("m:" + self->name)) gossip_membership(self->name, alive_msg(*self));
   }
 
+  // Our refutation also goes straight to each accuser (once per incarnation): an epidemic can
+  // miss one node, and the accuser is the one node that must not miss it.
+  void tell_accuser(const std::string& accuser) {
+    if (leaving || accuser.empty() || accuser == self->name) return;
+    if (told_incarnation != self->incarnation) {
+      told.clear();
+      told_incarnation = self->incarnation;
+    }
+    const Node* a = find_const(accuser);
+    if (!a || gone(a->state) || !told.insert(accuser).second) return;
+    send_parts(a->address, {wire::encode_part(alive_msg(*self))});
+  }
+
   void on_suspect(const wire::Suspect& s, Instant now) {
     if (s.node == self->name) {
       if (leaving) return;
@@ -536,6 +555,7 @@ struct Core::Impl {
       } else {
         repeat_refutation();
       }
+      tell_accuser(s.from);
       return;
     }
     Node* n = find(s.node);
@@ -559,6 +579,8 @@ struct Core::Impl {
     suspicion_timers.insert({n->suspicion_deadline, n->name});
     stats.suspicions += 1;
     gossip_membership(n->name, s);
+    // Bounded: during a large partition round-robin probing must go on.
+    if (s.from != self->name && suspects_to_probe.size() < 4) suspects_to_probe.push_back(n->name);
   }
 
   void on_dead(const wire::Dead& d, Instant now) {
@@ -570,6 +592,7 @@ struct Core::Impl {
       } else {
         repeat_refutation();
       }
+      tell_accuser(d.from);
       return;
     }
     Node* n = find(d.node);
@@ -624,6 +647,11 @@ struct Core::Impl {
   // --- probing -------------------------------------------------------------------------------
 
   Node* next_probe_target() {
+    while (!suspects_to_probe.empty()) {
+      Node* n = find(suspects_to_probe.front());
+      suspects_to_probe.pop_front();
+      if (n && n->state == MemberState::Suspect) return n;
+    }
     for (std::size_t tries = 0; tries <= names.size(); ++tries) {
       if (probe_pos >= probe_list.size()) {
         probe_list.clear();
