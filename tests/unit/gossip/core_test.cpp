@@ -217,3 +217,37 @@ TEST_CASE("a push/pull answer larger than max_stream is split into frames that e
     CHECK(m->state_map.at("blob").size() == 20000);
   }
 }
+
+TEST_CASE("join retries with backoff until a seed answers") {
+  Cluster c;
+  c.add("n0");
+  auto& n1 = c.add("n1");
+  c.down.insert("n0:7946");
+  n1.join({"n1:7946", "n0:7946"}, c.now);  // its own address among the seeds is skipped
+  c.pump();
+  c.run(3s);
+  CHECK(n1.alive_count() == 1);
+  c.down.clear();
+  c.run(5s);
+  CHECK(n1.alive_count() == 2);
+  CHECK(c.at("n0").alive_count() == 2);
+}
+
+TEST_CASE("set_advertise moves a node: others follow the higher incarnation, identity is the name") {
+  Cluster c;
+  for (int i = 0; i < 3; ++i) c.add("n" + std::to_string(i));
+  c.join_all();
+  c.run(1s);
+  const auto inc = c.at("n2").self().incarnation;
+  // The transport would now listen on the new address too; the in-test network keys by address.
+  auto moved = std::move(c.cores.at("n2:7946"));
+  c.cores.erase("n2:7946");
+  c.cores["[fd00::2]:7946"] = std::move(moved);
+  c.cores.at("[fd00::2]:7946")->set_advertise("[fd00::2]:7946", c.now);
+  c.run(2s);
+  auto seen = c.at("n0").member("n2");
+  REQUIRE(seen);
+  CHECK(seen->address == "[fd00::2]:7946");
+  CHECK(seen->incarnation > inc);
+  CHECK(seen->state == MemberState::Alive);
+}
