@@ -52,6 +52,23 @@ json::Value strings_json(const std::vector<std::string>& items) {
   return out;
 }
 
+json::Value member_json(const catalog::NodeView& view) {
+  const auto& n = view.entry.node;
+  json::Value v;
+  v["id"] = n.id.to_hex();
+  v["name"] = n.name;
+  v["status"] = std::string(catalog::node_status_name(view.status));
+  v["version"] = n.version;
+  v["entry_version"] = static_cast<unsigned long long>(view.entry.version);
+  v["roles"] = strings_json(n.roles);
+  v["tags"] = strings_json(n.tags);
+  json::Value addrs = json::Value::object();
+  for (const auto& [net, addr] : n.addresses) addrs[net] = addr;
+  v["addresses"] = std::move(addrs);
+  v["instances"] = static_cast<int>(view.entry.instances.size());
+  return v;
+}
+
 json::Value instance_json(const catalog::NodeView& view, const catalog::Instance& inst) {
   json::Value v;
   v["id"] = inst.id;
@@ -154,6 +171,38 @@ void Agent::Impl::add_routes() {
   });
 
   // --- cluster state ------------------------------------------------------------------------------
+  // Gossip's members (self included): each node's catalog record (member_json, absent until it
+  // arrives) plus gossip's address and state and what the node publishes (Raft and API addresses).
+  r.add("GET", "/v1/members", Role::Read, [this](const Call&) -> Result<Response> {
+    if (!gossip) return Error(Code::Unavailable, "gossip is not running yet");
+    std::map<std::string, const catalog::NodeView*> by_name;
+    auto snap = snapshot.load();
+    if (snap) {
+      for (const auto& [id, view] : snap->nodes) by_name[view.entry.node.name] = &view;
+    }
+    json::Value out = json::Value::array();
+    for (const auto& m : gossip->members()) {
+      auto it = by_name.find(m.name);
+      json::Value v = it != by_name.end() ? member_json(*it->second) : json::Value();
+      if (it == by_name.end()) {
+        v["name"] = m.name;
+        v["status"] = m.state;
+        v["instances"] = 0;
+      }
+      v["gossip_address"] = m.address;
+      v["state"] = m.state;
+      v["incarnation"] = static_cast<unsigned long long>(m.incarnation);
+      v["self"] = m.name == config.node_name;
+      auto published = [&m](const char* key) {
+        auto p = m.state_map.find(key);
+        return p == m.state_map.end() ? std::string() : p->second;
+      };
+      v["raft_address"] = published("raft");
+      v["api"] = published("api");
+      out.push_back(std::move(v));
+    }
+    return api::json_response(out);
+  });
   r.add("GET", "/v1/catalog", Role::Read, [this](const Call&) -> Result<Response> {
     CST_TRY_ASSIGN(auto s, current_snapshot());
     return api::json_text(catalog::snapshot_to_json(*s, 0));

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// REST routes of cluster membership (docs/api.md): gossip's view of the members and the keyring.
+// REST routes of the gossip keyring (docs/api.md).
 #include "agent/agent_impl.hpp"
 #include "core/json.hpp"
 
 #include <map>
-#include <set>
 
 namespace constellation {
 
@@ -31,52 +30,6 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 void Agent::Impl::add_cluster_routes() {
   api::Router& r = *router;
-
-  // Gossip's members (self included): name, gossip address and state, plus what each node
-  // publishes (Raft and API addresses) and the catalog's view of it.
-  r.add("GET", "/v1/members", Role::Read, [this](const Call&) -> Result<Response> {
-    if (!gossip) return Error(Code::Unavailable, "gossip is not running yet");
-    auto snap = snapshot.load();
-    std::map<std::string, const catalog::NodeView*> by_name;
-    if (snap) {
-      for (const auto& [id, view] : snap->nodes) by_name[view.entry.node.name] = &view;
-    }
-    json::Value out = json::Value::array();
-    for (const auto& m : gossip->members()) {
-      json::Value v;
-      v["name"] = m.name;
-      v["gossip_address"] = m.address;
-      v["state"] = m.state;
-      v["incarnation"] = static_cast<unsigned long long>(m.incarnation);
-      v["self"] = m.name == config.node_name;
-      auto get = [&m](const char* key) -> std::string {
-        auto it = m.state_map.find(key);
-        return it == m.state_map.end() ? std::string() : it->second;
-      };
-      v["raft_address"] = get("raft");
-      v["api"] = get("api");
-      if (auto it = by_name.find(m.name); it != by_name.end()) {
-        const auto& view = *it->second;
-        const auto& n = view.entry.node;
-        v["id"] = n.id.to_hex();
-        v["status"] = std::string(catalog::node_status_name(view.status));
-        v["version"] = n.version;
-        v["entry_version"] = static_cast<unsigned long long>(view.entry.version);
-        json::Value roles = json::Value::array();
-        for (const auto& x : n.roles) roles.push_back(json::Value(x));
-        v["roles"] = std::move(roles);
-        json::Value addrs = json::Value::object();
-        for (const auto& [net, addr] : n.addresses) addrs[net] = addr;
-        v["addresses"] = std::move(addrs);
-        v["instances"] = static_cast<int>(view.entry.instances.size());
-      } else {
-        v["status"] = m.state;
-        v["instances"] = 0;
-      }
-      out.push_back(std::move(v));
-    }
-    return api::json_response(out);
-  });
 
   // The keyring of this node: key fingerprints (never the keys), which one encrypts, and how many
   // alive members hold each — rotation is complete when every node holds the new key.
