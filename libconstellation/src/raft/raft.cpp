@@ -53,7 +53,6 @@ Result<Raft> Raft::create(Config config, core::Rng& rng, InitialState init) {
   r.commit_ = std::min(init.hard_state.commit, r.last_index());
   if (r.commit_ < r.snapshot_.meta.index) r.commit_ = r.snapshot_.meta.index;
   r.applied_ = r.snapshot_.meta.index;
-  r.applying_ = r.applied_;
   r.persisted_ = r.last_index();
   r.unstable_from_ = next(r.last_index());
   r.prev_hard_ = HardState{r.term_, r.vote_, r.commit_};
@@ -620,7 +619,6 @@ void Raft::handle_snapshot_chunk(const Message& m) {
     snapshot_ = snap;
     commit_ = meta.index;
     applied_ = std::max(applied_, meta.index);
-    applying_ = std::max(applying_, meta.index);
     persisted_ = std::min(persisted_, meta.index);
     unstable_from_ = next(meta.index);
     pending_snapshot_ = snap;
@@ -1142,15 +1140,13 @@ Result<void> Raft::compact(LogIndex index, std::shared_ptr<const core::Bytes> da
 // --- Ready / Advance ----------------------------------------------------------------------------
 
 bool Raft::has_ready() const {
-  if (ready_outstanding_) return false;
   if (SoftState{lead_, role_} != prev_soft_) return true;
   if (HardState{term_, vote_, commit_} != prev_hard_) return true;
-  return unstable_from_ <= last_index() || pending_snapshot_ || applying_ < commit_ || !msgs_.empty() ||
+  return unstable_from_ <= last_index() || pending_snapshot_ || applied_ < commit_ || !msgs_.empty() ||
          !msgs_after_persist_.empty() || !read_states_.empty() || !dropped_reads_.empty();
 }
 
 Ready Raft::ready() {
-  CST_ASSERT_MSG(!ready_outstanding_, "raft: ready() called again before advance()");
   Ready rd;
   const SoftState ss{lead_, role_};
   if (ss != prev_soft_) {
@@ -1161,6 +1157,7 @@ Ready Raft::ready() {
   if (hs != prev_hard_) {
     rd.hard_state = hs;
     rd.must_sync = hs.term != prev_hard_.term || hs.vote != prev_hard_.vote;
+    prev_hard_ = hs;  // handed out: the next Ready carries only what changes after this one
   }
   if (pending_snapshot_) {
     rd.snapshot = std::move(*pending_snapshot_);
@@ -1171,22 +1168,21 @@ Ready Raft::ready() {
   if (unstable_from_ <= last_index()) {
     unstable_from_ = std::max(unstable_from_, first_index());
     for (LogIndex i = unstable_from_; i <= last_index(); i = next(i)) rd.entries.push_back(entries_[offset(i)]);
-    if (!rd.entries.empty()) {
-      handed_last_ = {rd.entries.back().index, rd.entries.back().term};
-      rd.must_sync = true;
-    }
+    if (!rd.entries.empty()) rd.must_sync = true;
     unstable_from_ = next(last_index());
   }
-  // Committed entries are applied after this Ready's entries are durable, so everything up to
-  // commit_ may be handed out (bounded by bytes).
+  // Everything up to commit_ may be handed out (bounded by bytes): a committed entry is durable
+  // on a majority (the leader counts itself only for what it persisted), so it may be applied
+  // before this node's own write of it finishes.
   std::size_t bytes = 0;
-  for (LogIndex i = next(std::max(applying_, snapshot_.meta.index)); i <= commit_; i = next(i)) {
+  for (LogIndex i = next(std::max(applied_, snapshot_.meta.index)); i <= commit_; i = next(i)) {
     const Entry& e = entries_[offset(i)];
     if (!rd.committed_entries.empty() && bytes + e.payload_bytes() > cfg_.max_committed_bytes_per_ready) break;
     bytes += e.payload_bytes();
     rd.committed_entries.push_back(e);
   }
-  if (!rd.committed_entries.empty()) applying_ = rd.committed_entries.back().index;
+  // The owner applies them as it takes this Ready (step 1), so they count as applied now.
+  if (!rd.committed_entries.empty()) applied_ = rd.committed_entries.back().index;
   rd.messages = std::move(msgs_);
   msgs_.clear();
   rd.messages_after_persist = std::move(msgs_after_persist_);
@@ -1195,22 +1191,20 @@ Ready Raft::ready() {
   read_states_.clear();
   rd.dropped_reads = std::move(dropped_reads_);
   dropped_reads_.clear();
-  ready_outstanding_ = true;
+  ++readies_outstanding_;
   return rd;
 }
 
 void Raft::advance(const Ready& rd) {
-  CST_ASSERT_MSG(ready_outstanding_, "raft: advance() without an outstanding ready()");
-  ready_outstanding_ = false;
-  if (rd.hard_state) prev_hard_ = *rd.hard_state;
+  CST_ASSERT_MSG(readies_outstanding_ > 0, "raft: advance() without an outstanding ready()");
+  --readies_outstanding_;
   if (rd.snapshot) persisted_ = std::max(persisted_, std::min(rd.snapshot->meta.index, last_index()));
-  if (handed_last_) {
-    auto t = term_at(handed_last_->first);
-    if (t && *t == handed_last_->second) persisted_ = std::max(persisted_, handed_last_->first);
-    handed_last_.reset();
+  if (!rd.entries.empty()) {
+    // Durable unless a later Ready has since replaced the tail (then that Ready's advance counts).
+    const Entry& last = rd.entries.back();
+    auto t = term_at(last.index);
+    if (t && *t == last.term) persisted_ = std::max(persisted_, last.index);
   }
-  if (!rd.committed_entries.empty()) applied_ = std::max(applied_, rd.committed_entries.back().index);
-  if (rd.snapshot && rd.snapshot_from_leader) applied_ = std::max(applied_, rd.snapshot->meta.index);
   check_damage_repaired();
   if (role_ == Role::Leader) {
     // The leader counts itself only for what is on its own disk.
@@ -1241,7 +1235,6 @@ Status Raft::status() const {
 
 void Raft::check_invariants() const {
   CST_ASSERT(snapshot_.meta.index <= applied_);
-  CST_ASSERT(applied_ <= applying_ || applying_ < snapshot_.meta.index);
   CST_ASSERT(applied_ <= commit_);
   CST_ASSERT(commit_ <= last_index());
   CST_ASSERT(persisted_ <= last_index());

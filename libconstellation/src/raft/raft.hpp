@@ -136,13 +136,15 @@ class Raft {
   Result<void> compact(LogIndex index, std::shared_ptr<const core::Bytes> data);
 
   // --- outputs -----------------------------------------------------------------------------
-  /// Whether ready() has something and no Ready is outstanding.
+  /// Whether ready() has something new.
   bool has_ready() const;
-  /// The next batch of work (see Ready for the order). At most one Ready is outstanding: call
-  /// advance() before the next ready().
+  /// The next batch of work (see Ready for the order). Several Readys may be outstanding at once
+  /// (storage writes pipeline, as with etcd's asynchronous storage writes): the caller persists
+  /// them in the order taken and advance()s them in that order. Committed entries may be applied
+  /// as soon as the Ready is taken, before its own write finishes.
   Ready ready();
-  /// Acknowledges that `rd` was handled: its entries and hard state are durable, its committed
-  /// entries applied.
+  /// Acknowledges that `rd` was handled: its entries and hard state are durable. Readys are
+  /// advanced in the order ready() returned them.
   void advance(const Ready& rd);
 
   // --- queries -----------------------------------------------------------------------------
@@ -236,12 +238,10 @@ class Raft {
   std::deque<Entry> entries_;
 
   // Volatile state.
-  LogIndex applied_;         // handed to the state machine and acknowledged by advance()
-  LogIndex applying_;        // handed in the outstanding Ready
+  LogIndex applied_;         // handed to the state machine (in a Ready, or as a leader's snapshot)
   LogIndex persisted_;       // Invariant: entries <= persisted_ are durable.
   LogIndex unstable_from_;   // first index not yet handed to storage
-  std::optional<std::pair<LogIndex, Term>> handed_last_;
-  bool ready_outstanding_ = false;
+  int readies_outstanding_ = 0;  // taken by ready(), not yet advance()d
   std::optional<Snapshot> pending_snapshot_;
   bool pending_snapshot_from_leader_ = false;
   HardState prev_hard_;

@@ -200,16 +200,21 @@ struct DroppedRead {
 };
 
 /// Everything the owner must do after feeding the core, in this order (docs/adr/0020):
-///   1. send `messages` (they do not depend on this batch's durability);
+///   1. send `messages` (they do not depend on this batch's durability); install `snapshot`
+///      into the state machine if `snapshot_from_leader`, apply `committed_entries` and serve
+///      `read_states` (committed entries are durable on a majority already: the leader counts
+///      itself only for what it has persisted);
 ///   2. persist `hard_state`, `snapshot` and `entries` in one transaction with one fsync
-///      (`must_sync`);
+///      (`must_sync`), after every earlier Ready's write — writes of consecutive Readys may share
+///      a transaction and an fsync;
 ///   3. then send `messages_after_persist` (votes and append acknowledgements: nothing is
-///      promised before it is durable), install `snapshot` into the state machine if
-///      `snapshot_from_leader`, apply `committed_entries`, serve `read_states`;
-///   4. call advance(ready).
-/// When `must_sync` is false the batch holds no entries, snapshot, term or vote — at most a new
-/// commit index, which need not be durable (a restarted node relearns it from the leader) — so
-/// the owner may skip step 2's fsync and write the commit index with its next batch.
+///      promised before it is durable);
+///   4. call advance(ready), in the order the Readys were taken.
+/// The next Ready may be taken before this one's write finishes (the writes pipeline), but its
+/// steps 3 and 4 wait for every earlier Ready's. When `must_sync` is false the batch holds no
+/// entries, snapshot, term or vote — at most a new commit index, which need not be durable (a
+/// restarted node relearns it from the leader) — so the owner may skip step 2's fsync and write
+/// the commit index with its next batch.
 struct Ready {
   std::optional<SoftState> soft_state;
   std::optional<HardState> hard_state;

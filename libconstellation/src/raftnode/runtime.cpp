@@ -51,7 +51,17 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::unique_ptr<Raft> core;
   lease::Machine machine;
   std::unique_ptr<io::net::RaftTransport> transport;
-  bool storage_busy = false;
+  // Readys taken from the core and not yet advanced, in order. A write (must_sync) goes to the
+  // storage thread at once; the next Ready is taken while it is being written, so the leader
+  // replicates and applies while its disk works (writes pipeline; ADR 0020).
+  struct Job {
+    std::shared_ptr<Ready> rd;
+    bool write = false;
+  };
+  std::deque<Job> jobs;
+  std::size_t writes_in_flight = 0;  // write jobs handed to the storage thread, not yet durable
+  std::size_t writes_durable = 0;    // durable writes whose jobs wait behind an earlier job
+  static constexpr std::size_t kMaxWritesInFlight = 16;  // back-pressure when the disk stalls
   std::optional<HardState> lazy_hard_state;  // a commit index waiting for the next batch
   bool failed = false;
   bool stopping = false;
@@ -89,7 +99,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::thread storage_thread;
   std::mutex storage_mu;
   std::condition_variable storage_cv;
-  std::optional<Ready> storage_job;
+  std::vector<std::shared_ptr<Ready>> storage_queue;  // written together: one transaction, one fsync
   bool storage_stop = false;
 
   // --- shared with callers ---
@@ -224,9 +234,9 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   }
 
   void pump() {
-    while (!failed && !storage_busy && core->has_ready()) {
-      Ready rd = core->ready();
-      if (rd.soft_state && rd.soft_state->leader != kNoPeer) {
+    while (!failed && writes_in_flight < kMaxWritesInFlight && core->has_ready()) {
+      auto rd = std::make_shared<Ready>(core->ready());
+      if (rd->soft_state && rd->soft_state->leader != kNoPeer) {
         // A new leader: resend what is waiting now rather than after the retry interval (the
         // old leader may have dropped it; sessions make the resend harmless).
         for (auto& [key, w] : pending) {
@@ -238,50 +248,56 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
           asio::post(io, [this] { flush(); });
         }
       }
-      for (const auto& m : rd.messages) send(m);
-      if (!rd.must_sync) {
-        // Only the commit index moved (term and vote did not; no entries or snapshot): it need
-        // not be durable before applying — after a crash the leader re-establishes it — so it
-        // rides along with the next batch instead of costing an fsync of its own.
-        if (rd.hard_state) lazy_hard_state = rd.hard_state;
-        finish(std::move(rd));
-        continue;
-      }
-      if (!rd.hard_state && lazy_hard_state) rd.hard_state = lazy_hard_state;
-      lazy_hard_state.reset();
-      {
-        storage_busy = true;
+      for (const auto& m : rd->messages) send(m);
+      if (!apply(*rd)) return;
+      Job job{rd, rd->must_sync};
+      if (job.write) {
+        if (!rd->hard_state && lazy_hard_state) rd->hard_state = lazy_hard_state;
+        lazy_hard_state.reset();
+        ++writes_in_flight;
         {
           std::lock_guard<std::mutex> g(storage_mu);
-          storage_job = std::move(rd);
+          storage_queue.push_back(rd);
         }
         storage_cv.notify_one();
-        break;
+      } else if (rd->hard_state) {
+        // Only the commit index moved (term and vote did not; no entries or snapshot): it need
+        // not be durable — after a crash the leader re-establishes it — so it rides along with
+        // the next write instead of costing an fsync of its own.
+        lazy_hard_state = rd->hard_state;
       }
-      finish(std::move(rd));
+      if (!job.write && jobs.empty()) {
+        complete(*rd);  // nothing to wait for
+      } else {
+        jobs.push_back(std::move(job));  // its acknowledgements wait for every earlier write
+      }
     }
+    maybe_compact();
     publish();
   }
 
   void storage_loop() {
     for (;;) {
-      Ready rd;
+      std::vector<std::shared_ptr<Ready>> batch;
       {
         std::unique_lock<std::mutex> g(storage_mu);
-        storage_cv.wait(g, [this] { return storage_stop || storage_job.has_value(); });
+        storage_cv.wait(g, [this] { return storage_stop || !storage_queue.empty(); });
         if (storage_stop) return;
-        rd = std::move(*storage_job);
-        storage_job.reset();
+        batch.swap(storage_queue);
       }
-      auto r = store->save(rd);
-      asio::post(io, [self = shared_from_this(), rd = std::move(rd), r = std::move(r)]() mutable {
-        self->persisted(std::move(rd), std::move(r));
+      // Group commit: every Ready queued while the previous fsync ran shares this one.
+      std::vector<const Ready*> readys;
+      readys.reserve(batch.size());
+      for (const auto& rd : batch) readys.push_back(rd.get());
+      auto r = store->save(readys);
+      asio::post(io, [self = shared_from_this(), n = batch.size(), r = std::move(r)]() mutable {
+        self->persisted(n, std::move(r));
       });
     }
   }
 
-  void persisted(Ready rd, Result<void> r) {
-    storage_busy = false;
+  void persisted(std::size_t writes, Result<void> r) {
+    writes_in_flight -= writes;
     if (!r) {
       // Nothing in this batch may be acknowledged; the node cannot continue safely.
       logger.error("raft log write failed; stopping this node", {{"reason", Value(r.error().message())}});
@@ -289,18 +305,29 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       fail_all(Error(Code::Io, "the raft log cannot be written: " + r.error().message()));
       return;
     }
-    finish(std::move(rd));
+    writes_durable += writes;
+    while (!jobs.empty()) {
+      Job& j = jobs.front();
+      if (j.write) {
+        if (writes_durable == 0) break;
+        --writes_durable;
+      }
+      complete(*j.rd);
+      jobs.pop_front();
+    }
     pump();
   }
 
-  void finish(Ready rd) {
-    for (const auto& m : rd.messages_after_persist) send(m);
+  // Step 1 of a Ready (raft/types.hpp): the state machine takes the committed entries at once —
+  // they are durable on a majority — so clients hear back without waiting for this node's fsync.
+  bool apply(const Ready& rd) {
     if (rd.snapshot && rd.snapshot_from_leader) {
       auto r = machine.restore(*rd.snapshot->data);
       if (!r) {
         logger.error("snapshot from the leader does not restore", {{"reason", Value(r.error().message())}});
         failed = true;
-        return;
+        fail_all(Error(Code::Corrupt, "a snapshot from the leader does not restore: " + r.error().message()));
+        return false;
       }
     }
     for (const auto& e : rd.committed_entries) {
@@ -328,10 +355,15 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       auto it = reads.find(d.context);
       if (it != reads.end()) it->second.issued = false;  // retried at the next tick
     }
-    core->advance(rd);
     serve_reads();
     if (!rd.committed_entries.empty()) notify_watchers();
-    maybe_compact();
+    return true;
+  }
+
+  // Steps 3 and 4, once this Ready and every earlier one are durable.
+  void complete(const Ready& rd) {
+    for (const auto& m : rd.messages_after_persist) send(m);
+    core->advance(rd);
   }
 
   void serve_reads() {
@@ -364,7 +396,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
 
   void maybe_compact() {
     const std::uint64_t applied = machine.applied_index();
-    if (applied < core->snapshot().meta.index.value() + opts.snapshot_entries) return;
+    if (failed || applied < core->snapshot().meta.index.value() + opts.snapshot_entries) return;
     if (applied != core->applied_index().value()) return;
     auto r = core->compact(LogIndex(applied), std::make_shared<const core::Bytes>(machine.snapshot()));
     if (r) logger.info("compacted the raft log", {{"index", u(applied)}});

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -207,7 +208,15 @@ struct SimNode {
   lease::Machine machine;
   bool up = true;
   Instant paused_until;
-  bool storage_busy = false;
+  // Readys taken and not yet advanced, in order (the runtime's pipeline: raftnode/runtime.cpp).
+  struct Job {
+    Ready rd;
+    bool write = false;
+    bool durable = false;
+  };
+  std::deque<Job> jobs;
+  std::size_t writes_in_flight = 0;
+  Instant last_write_done;  // writes finish in order, like one storage thread
   std::uint64_t epoch = 0;
   std::uint64_t next_seq = 1;
   std::uint64_t batches_since_base = 0;
@@ -260,7 +269,8 @@ class World {
   void crash(SimNode& n);
   void pump(SimNode& n);
   void persist(SimNode& n, const Ready& rd);
-  void finish_ready(SimNode& n, Ready rd, std::uint64_t epoch);
+  void write_done(SimNode& n, std::uint64_t epoch);
+  void complete_jobs(SimNode& n);
   void apply(SimNode& n, const Ready& rd);
   void serve_reads(SimNode& n);
   void send(SimNode& n, const Message& m);
@@ -367,7 +377,8 @@ void World::boot(SimNode& n) {
     if (!rr) fail("node " + std::to_string(n.id) + " cannot restore its snapshot: " + rr.error().message());
   }
   n.up = true;
-  n.storage_busy = false;
+  n.jobs.clear();
+  n.writes_in_flight = 0;
   n.pending.clear();
   n.reads.clear();
   n.reads_ready.clear();
@@ -428,17 +439,34 @@ void World::receive(SimNode& n, NodeIndex, core::Bytes payload) {
 }
 
 void World::pump(SimNode& n) {
-  if (!n.up || n.storage_busy || !result_.ok) return;
-  if (!n.core->has_ready()) return;
-  Ready rd = n.core->ready();
-  if (rd.soft_state && rd.soft_state->role == Role::Leader) on_leader(n);
-  for (const auto& m : rd.messages) send(n, m);
-  persist(n, rd);
-  n.storage_busy = true;
-  const std::uint64_t epoch = n.epoch;
-  // The storage thread: one fsync per Ready, 50 µs – 1 ms.
-  const Duration fsync = rd.must_sync ? Duration(50000 + static_cast<std::int64_t>(rng_.below(950000))) : Duration(0);
-  sched_.after(fsync, [this, &n, rd = std::move(rd), epoch]() mutable { finish_ready(n, std::move(rd), epoch); });
+  constexpr std::size_t kMaxWritesInFlight = 16;
+  while (n.up && result_.ok && n.writes_in_flight < kMaxWritesInFlight && n.core->has_ready()) {
+    SimNode::Job job{n.core->ready()};
+    Ready& rd = job.rd;
+    if (rd.soft_state && rd.soft_state->role == Role::Leader) on_leader(n);
+    for (const auto& m : rd.messages) send(n, m);
+    // Committed entries are applied as the Ready is taken, before this node's own write.
+    apply(n, rd);
+    serve_reads(n);
+    job.write = rd.must_sync;
+    if (job.write) {
+      persist(n, rd);
+      n.writes_in_flight++;
+      // The storage thread: one fsync per write, 50 µs – 1 ms, in order.
+      const Duration fsync(50000 + static_cast<std::int64_t>(rng_.below(950000)));
+      n.last_write_done = std::max(n.last_write_done, sched_.now()) + fsync;
+      const std::uint64_t epoch = n.epoch;
+      sched_.at(n.last_write_done, [this, &n, epoch] { write_done(n, epoch); });
+    }
+    n.jobs.push_back(std::move(job));
+    complete_jobs(n);
+  }
+  // Compaction.
+  const std::uint64_t applied = n.machine.applied_index();
+  if (n.up && applied >= n.core->snapshot().meta.index.value() + o_.compact_every &&
+      applied == n.core->applied_index().value()) {
+    (void)n.core->compact(LogIndex(applied), std::make_shared<const core::Bytes>(n.machine.snapshot()));
+  }
 }
 
 void World::persist(SimNode& n, const Ready& rd) {
@@ -482,25 +510,33 @@ void World::persist(SimNode& n, const Ready& rd) {
   }
 }
 
-void World::finish_ready(SimNode& n, Ready rd, std::uint64_t epoch) {
+void World::write_done(SimNode& n, std::uint64_t epoch) {
   if (n.epoch != epoch || !n.up) return;
   if (paused(n)) {
-    sched_.at(n.paused_until, [this, &n, rd = std::move(rd), epoch]() mutable { finish_ready(n, std::move(rd), epoch); });
+    sched_.at(n.paused_until, [this, &n, epoch] { write_done(n, epoch); });
     return;
   }
   n.disk->sync();
-  for (const auto& m : rd.messages_after_persist) send(n, m);
-  apply(n, rd);
-  n.core->advance(rd);
-  n.core->check_invariants();
-  n.storage_busy = false;
-  serve_reads(n);
-  // Compaction.
-  const std::uint64_t applied = n.machine.applied_index();
-  if (applied >= n.core->snapshot().meta.index.value() + o_.compact_every && applied == n.core->applied_index().value()) {
-    (void)n.core->compact(LogIndex(applied), std::make_shared<const core::Bytes>(n.machine.snapshot()));
+  n.writes_in_flight--;
+  for (auto& j : n.jobs) {
+    if (j.write && !j.durable) {
+      j.durable = true;
+      break;
+    }
   }
+  complete_jobs(n);
   pump(n);
+}
+
+// Acknowledges, in order, every Ready whose write (and every earlier one's) is durable.
+void World::complete_jobs(SimNode& n) {
+  while (!n.jobs.empty() && (!n.jobs.front().write || n.jobs.front().durable)) {
+    const Ready& rd = n.jobs.front().rd;
+    for (const auto& m : rd.messages_after_persist) send(n, m);
+    n.core->advance(rd);
+    n.core->check_invariants();
+    n.jobs.pop_front();
+  }
 }
 
 void World::apply(SimNode& n, const Ready& rd) {
@@ -951,7 +987,7 @@ RaftSimResult World::run() {
                      " commit=" + std::to_string(ns.commit.value()) + " snap=" + std::to_string(ns.snapshot_index.value()) +
                      " role=" + role_name(ns.role) + " lead=" + std::to_string(ns.leader) +
                      " leader snap=" + std::to_string(ls.snapshot_index.value()) + " up=" + std::to_string(n->up) +
-                     " busy=" + std::to_string(n->storage_busy) + ")";
+                     " writes=" + std::to_string(n->writes_in_flight) + ")";
           }
           fail("liveness: node " + std::to_string(n->id) + " applied " +
                std::to_string(n->core->applied_index().value()) + " of " + std::to_string(c.value()) + " after healing" + detail);

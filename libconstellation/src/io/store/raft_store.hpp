@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace constellation::io::store {
 
@@ -42,6 +43,9 @@ class RaftStore {
   /// fsynced before it returns. Errors: Io (disk full, I/O error; the batch is not durable and
   /// the node must stop).
   Result<void> save(const raft::Ready& rd);
+  /// Persists several consecutive Readys, in order, in one transaction with one fsync (group
+  /// commit: the Readys a pipelining node took while the previous fsync ran). All or none.
+  Result<void> save(const std::vector<const raft::Ready*>& readys);
 
   /// Forces a new configuration into the log's tail (recovery after losing a majority; see
   /// docs/raft.md): appends a Config entry at last index + 1 with the given voters and a term
@@ -50,7 +54,7 @@ class RaftStore {
   Result<raft::LogIndex> force_new_configuration(const raft::ConfState& conf);
 
   const std::string& path() const { return path_; }
-  /// Transactions committed (one per saved Ready).
+  /// Transactions committed (one per save call that had something to write).
   std::uint64_t commits() const { return commits_; }
 
  private:
