@@ -574,7 +574,10 @@ void Raft::handle_snapshot_chunk(const Message& m) {
                     assembly_->size == m.snapshot_size && assembly_->crc == m.snapshot_crc;
   if (!same) {
     if (m.chunk_offset != 0) {
-      reply(0, false);  // start over from the beginning of this snapshot
+      // We hold none of this snapshot (a restart lost the chunks, or this is another one): the
+      // leader must start over. A plain acknowledgement of 0 would not rewind it (it ignores
+      // acknowledgements below what it sent), so it would resend from its offset forever.
+      reply(0, true);
       return;
     }
     assembly_ = Assembly{meta, m.snapshot_size, m.snapshot_crc, {}};

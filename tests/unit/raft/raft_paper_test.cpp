@@ -378,6 +378,44 @@ TEST_CASE("§7 a follower that fell behind a compaction catches up from a chunke
   CHECK(h.core(3).commit_index() == h.core(1).commit_index());
 }
 
+TEST_CASE("§7 a follower that restarts in the middle of a snapshot transfer makes the leader start over") {
+  RaftHarness h(3, 1, [](Config& c) {
+    no_prevote(c);
+    c.snapshot_chunk_bytes = 64;
+    c.max_snapshot_chunks_inflight = 2;
+  });
+  elect(h, 1);
+  h.isolate(3);
+  for (int i = 0; i < 20; ++i) {
+    lease::Command cmd;
+    cmd.op = lease::Op::Put;
+    cmd.key = "k" + std::to_string(i);
+    cmd.value = std::string(20, 'v');
+    (void)h.core(1).propose(cmd.encode());
+  }
+  h.stabilize();
+  auto& m1 = h.node(1).machine;
+  REQUIRE(h.core(1).compact(LogIndex(m1.applied_index()), std::make_shared<const core::Bytes>(m1.snapshot())).has_value());
+  h.stabilize();
+  h.heal();
+  // Chunks beyond the first two never arrive; the follower then restarts, losing what it had.
+  bool blocking = true;
+  h.drop_next([&](const Message& m) { return blocking && m.type == MsgType::Snap && m.chunk_offset >= 128; });
+  h.tick(1);
+  h.stabilize();
+  REQUIRE(h.core(3).snapshot().meta.index < h.core(1).snapshot().meta.index);
+  h.crash(3);
+  h.restart(3);
+  blocking = false;
+  for (int i = 0; i < 8; ++i) {
+    h.tick(1);
+    h.stabilize();
+  }
+  CHECK(h.core(3).snapshot().meta.index == h.core(1).snapshot().meta.index);
+  CHECK(h.node(3).machine.list("k").size() == 20);
+  CHECK(h.core(3).commit_index() == h.core(1).commit_index());
+}
+
 TEST_CASE("PreVote: a node rejoining from a partition does not disrupt the leader (dissertation §9.6)") {
   RaftHarness h(3, 1);
   elect(h, 1);
