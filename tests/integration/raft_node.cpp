@@ -23,6 +23,9 @@
 
 #include "core/json.hpp"
 #include "io/http/server.hpp"
+#include "io/http/static_server.hpp"
+
+#include <asio.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -38,6 +42,8 @@
 #include <iostream>
 #include <mutex>
 #include <condition_variable>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -92,6 +98,82 @@ void kv_json(Writer& w, const KvEntry& kv) {
   w.end_object();
 }
 
+// --- the HTTP front ----------------------------------------------------------------------------
+// An Asio server (io/http/static_server): writes and lease grants/renewals are answered from the
+// Raft node's callbacks (no thread waits per request); the other routes run on a small thread
+// pool, since they block (linearizable reads, watches, transfers).
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += in[i] == '+' ? ' ' : in[i];
+    }
+  }
+  return out;
+}
+
+io::http::Request to_request(const io::http::StaticRequest& s) {
+  io::http::Request rq;
+  rq.method = std::string(s.method);
+  rq.path = percent_decode(s.path);
+  std::string_view q = s.query;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    const std::string_view pair = q.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      rq.query[percent_decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  rq.body = std::string(s.body);
+  return rq;
+}
+
+io::http::StaticResponse to_static(io::http::Response r) {
+  io::http::StaticResponse out;
+  out.status = r.status;
+  out.headers = "Content-Type: " + r.content_type + "\r\n";
+  for (const auto& [k, v] : r.headers) out.headers += k + ": " + v + "\r\n";
+  out.owned_body = std::move(r.body);
+  return out;
+}
+
+// Routes by method and path; a path ending in "/*" matches everything below it.
+struct Routes {
+  struct Route {
+    std::string method, path;
+    bool prefix;
+    io::http::Handler handler;
+  };
+  std::vector<Route> all;
+  void route(std::string method, std::string path, io::http::Handler h) {
+    const bool prefix = path.size() >= 2 && path.compare(path.size() - 2, 2, "/*") == 0;
+    if (prefix) path.resize(path.size() - 1);
+    all.push_back(Route{std::move(method), std::move(path), prefix, std::move(h)});
+  }
+  io::http::Response serve(const io::http::Request& rq) const {
+    for (const auto& r : all) {
+      if (r.method != rq.method) continue;
+      if (r.prefix ? rq.path.compare(0, r.path.size(), r.path) == 0 : rq.path == r.path) {
+        try {
+          return r.handler(rq);
+        } catch (const std::exception& e) {
+          return io::http::Response::error(400, "invalid_argument", e.what());
+        }
+      }
+    }
+    return io::http::Response::error(404, "not_found", "no route for " + rq.method + " " + rq.path);
+  }
+};
+
 int run(int argc, char** argv) {
   RaftOptions o;
   std::string http = "127.0.0.1:0";
@@ -120,12 +202,7 @@ int run(int argc, char** argv) {
     return 1;
   }
   RaftNode& node = **node_r;
-  io::http::ServerOptions so;
-  const auto colon = http.rfind(':');
-  so.address = http.substr(0, colon);
-  so.port = std::stoi(http.substr(colon + 1));
-  so.threads = 96;  // each keep-alive client holds a worker
-  io::http::Server server(so);
+  Routes server;
   server.route("PUT", "/v1/kv/*", [&](const io::http::Request& rq) {
     const std::string key = rq.path.substr(7);
     Result<std::uint64_t> r = rq.query.count("cas") ? node.compare_and_set(key, rq.body, qnum(rq, "cas"))
@@ -230,20 +307,81 @@ int run(int argc, char** argv) {
     if (!r) return fail(r.error());
     return json(std::move(Writer().begin_object().end_object()));
   });
-  auto port = server.start();
-  if (!port) {
-    std::cerr << "raft-node: " << port.error().to_string() << "\n";
+  asio::thread_pool blocking(8);  // the routes that wait (reads, watches, transfers)
+  auto answer_json = [](io::http::StaticResponder& respond, Writer&& w) {
+    io::http::StaticResponse out;
+    out.headers = "Content-Type: application/json\r\n";
+    out.owned_body = std::move(w).take();
+    respond(std::move(out));
+  };
+  auto grant_json = [](const LeaseGrant& g) {
+    Writer w;
+    w.begin_object();
+    w.key("token").value(g.token);
+    w.key("expiry").value(g.expiry_cluster_ns);
+    w.key("valid_ms").value(static_cast<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(g.valid_until - std::chrono::steady_clock::now()).count()));
+    w.end_object();
+    return w;
+  };
+  auto handler = [&](const io::http::StaticRequest& srq, io::http::StaticResponder respond) {
+    io::http::Request rq = to_request(srq);
+    try {
+      // The hot paths answer from the node's callback.
+      if (rq.method == "PUT" && rq.path.rfind("/v1/kv/", 0) == 0 && !rq.query.count("cas")) {
+        node.put_async(rq.path.substr(7), rq.body, [respond, answer_json](Result<std::uint64_t> r) mutable {
+          if (!r) return respond(to_static(fail(r.error())));
+          Writer w;
+          w.begin_object().key("revision").value(*r).end_object();
+          answer_json(respond, std::move(w));
+        });
+        return;
+      }
+      if (rq.method == "POST" && rq.path.rfind("/v1/lease/", 0) == 0) {
+        const std::string rest = rq.path.substr(10);
+        const auto slash = rest.rfind('/');
+        const std::string op = slash == std::string::npos ? "" : rest.substr(slash + 1);
+        auto done = [respond, answer_json, grant_json](Result<LeaseGrant> r) mutable {
+          if (!r) return respond(to_static(fail(r.error())));
+          answer_json(respond, grant_json(*r));
+        };
+        if (op == "acquire") {
+          node.acquire_async(rest.substr(0, slash), qstr(rq, "holder"), std::chrono::milliseconds(qnum(rq, "ttl_ms", 10000)),
+                             std::chrono::milliseconds(qnum(rq, "lock_delay_ms", 0)), std::move(done));
+          return;
+        }
+        if (op == "renew") {
+          node.renew_async(rest.substr(0, slash), qstr(rq, "holder"), qnum(rq, "token"), std::move(done));
+          return;
+        }
+      }
+    } catch (const std::exception& e) {  // a malformed number in the query
+      return respond(to_static(io::http::Response::error(400, "invalid_argument", e.what())));
+    }
+    asio::post(blocking, [&server, rq = std::move(rq), respond]() mutable { respond(to_static(server.serve(rq))); });
+  };
+  io::http::StaticServerOptions so;
+  const auto colon = http.rfind(':');
+  so.address = http.substr(0, colon);
+  so.port = std::stoi(http.substr(colon + 1));
+  so.threads = 1;
+  so.max_body_bytes = 1u << 20;
+  auto started = io::http::StaticServer::start_async(so, handler);
+  if (!started) {
+    std::cerr << "raft-node: " << started.error().to_string() << "\n";
     return 1;
   }
+  auto& front = **started;
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
-  std::cout << "raft-node ready http=" << *port << " raft=" << node.raft_port() << std::endl;
+  std::cout << "raft-node ready http=" << front.port() << " raft=" << node.raft_port() << std::endl;
   {
     std::unique_lock<std::mutex> g(g_mu);
     g_cv.wait_for(g, std::chrono::hours(24 * 365), [] { return g_stop; });
   }
   node.stop();  // hands leadership over first
-  server.stop();
+  front.stop();
+  blocking.join();
   return 0;
 }
 

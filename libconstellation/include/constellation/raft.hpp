@@ -10,6 +10,7 @@
 #include <constellation/result.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -178,6 +179,19 @@ class CST_API RaftNode {
   /// Linearizable read of every lease whose name starts with `prefix` (expired ones included,
   /// with held = false), by name.
   Result<std::vector<LeaseInfo>> leases(const std::string& prefix = {}, Timeout timeout = {});
+
+  // --- asynchronous forms ----------------------------------------------------------------------------
+  /// put(), acquire() and renew() without blocking, for servers that answer many clients from a
+  /// few threads: each returns at once and `done` runs exactly once with the result — on the
+  /// node's control-loop thread, so it must be quick and must not call a blocking RaftNode
+  /// method (or on the calling thread, for arguments refused at once or a stopped node).
+  void put_async(const std::string& key, const std::string& value, std::function<void(Result<std::uint64_t>)> done,
+                 Timeout timeout = {});
+  void acquire_async(const std::string& name, const std::string& holder, std::chrono::milliseconds ttl,
+                     std::chrono::milliseconds lock_delay, std::function<void(Result<LeaseGrant>)> done,
+                     Timeout timeout = {});
+  void renew_async(const std::string& name, const std::string& holder, std::uint64_t token,
+                   std::function<void(Result<LeaseGrant>)> done, Timeout timeout = {});
 
   // --- cluster -------------------------------------------------------------------------------------
   RaftStatus status() const;

@@ -19,11 +19,14 @@ struct RaftNode::Impl {
     return Clock::now() + (t ? *t : rt->options().request_timeout);
   }
 
-  Result<lease::Response> run(lease::Command c, const Timeout& t) {
-    auto r = rt->execute(std::move(c), deadline(t));
+  static Result<lease::Response> checked(Result<lease::Response> r) {
     if (!r) return std::move(r).error();
     if (!r->ok()) return Error(static_cast<Code>(r->code), r->message);
     return r;
+  }
+  Result<lease::Response> run(lease::Command c, const Timeout& t) { return checked(rt->execute(std::move(c), deadline(t))); }
+  void run_async(lease::Command c, const Timeout& t, std::function<void(Result<lease::Response>)> done) {
+    rt->submit(std::move(c), deadline(t), [done = std::move(done)](Result<lease::Response> r) { done(checked(std::move(r))); });
   }
 
   LeaseGrant grant(const std::string& name, const std::string& holder, const lease::Response& r,
@@ -69,14 +72,53 @@ void RaftNode::stop() {
 int RaftNode::raft_port() const { return impl_->rt->raft_port(); }
 void RaftNode::set_peer_address(std::uint64_t id, const std::string& address) { impl_->rt->set_peer_address(id, address); }
 
-Result<std::uint64_t> RaftNode::put(const std::string& key, const std::string& value, Timeout timeout) {
-  if (key.empty()) return Error(Code::InvalidArgument, "put: key must not be empty");
+namespace {
+
+lease::Command put_command(const std::string& key, const std::string& value) {
   lease::Command c;
   c.op = lease::Op::Put;
   c.key = key;
   c.value = value;
-  CST_TRY_ASSIGN(auto r, impl_->run(std::move(c), timeout));
+  return c;
+}
+
+Result<lease::Command> acquire_command(const std::string& name, const std::string& holder, std::chrono::milliseconds ttl,
+                                       std::chrono::milliseconds lock_delay) {
+  if (name.empty() || holder.empty()) return Error(Code::InvalidArgument, "acquire: name and holder must not be empty");
+  if (ttl.count() <= 0) return Error(Code::InvalidArgument, "acquire: ttl must be positive");
+  lease::Command c;
+  c.op = lease::Op::Acquire;
+  c.key = name;
+  c.holder = holder;
+  c.ttl_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(ttl).count());
+  c.lock_delay_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(lock_delay).count());
+  return c;
+}
+
+lease::Command renew_command(const std::string& name, const std::string& holder, std::uint64_t token) {
+  lease::Command c;
+  c.op = lease::Op::Renew;
+  c.key = name;
+  c.holder = holder;
+  c.token = token;
+  return c;
+}
+
+}  // namespace
+
+Result<std::uint64_t> RaftNode::put(const std::string& key, const std::string& value, Timeout timeout) {
+  if (key.empty()) return Error(Code::InvalidArgument, "put: key must not be empty");
+  CST_TRY_ASSIGN(auto r, impl_->run(put_command(key, value), timeout));
   return r.revision;
+}
+
+void RaftNode::put_async(const std::string& key, const std::string& value,
+                         std::function<void(Result<std::uint64_t>)> done, Timeout timeout) {
+  if (key.empty()) return done(Error(Code::InvalidArgument, "put: key must not be empty"));
+  impl_->run_async(put_command(key, value), timeout, [done = std::move(done)](Result<lease::Response> r) {
+    if (!r) return done(std::move(r).error());
+    done(r->revision);
+  });
 }
 
 Result<std::uint64_t> RaftNode::compare_and_set(const std::string& key, const std::string& value,
@@ -140,28 +182,37 @@ std::uint64_t RaftNode::revision() const { return impl_->rt->revision(); }
 
 Result<LeaseGrant> RaftNode::acquire(const std::string& name, const std::string& holder, std::chrono::milliseconds ttl,
                                      std::chrono::milliseconds lock_delay, Timeout timeout) {
-  if (name.empty() || holder.empty()) return Error(Code::InvalidArgument, "acquire: name and holder must not be empty");
-  if (ttl.count() <= 0) return Error(Code::InvalidArgument, "acquire: ttl must be positive");
-  lease::Command c;
-  c.op = lease::Op::Acquire;
-  c.key = name;
-  c.holder = holder;
-  c.ttl_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(ttl).count());
-  c.lock_delay_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(lock_delay).count());
+  CST_TRY_ASSIGN(auto c, acquire_command(name, holder, ttl, lock_delay));
   const auto started = Clock::now();
   CST_TRY_ASSIGN(auto r, impl_->run(std::move(c), timeout));
   return impl_->grant(name, holder, r, started, r.expiry - r.applied_at);
 }
 
+void RaftNode::acquire_async(const std::string& name, const std::string& holder, std::chrono::milliseconds ttl,
+                             std::chrono::milliseconds lock_delay, std::function<void(Result<LeaseGrant>)> done,
+                             Timeout timeout) {
+  auto c = acquire_command(name, holder, ttl, lock_delay);
+  if (!c) return done(std::move(c).error());
+  impl_->run_async(std::move(*c), timeout,
+                   [impl = impl_.get(), name, holder, started = Clock::now(), done = std::move(done)](Result<lease::Response> r) {
+                     if (!r) return done(std::move(r).error());
+                     done(impl->grant(name, holder, *r, started, r->expiry - r->applied_at));
+                   });
+}
+
 Result<LeaseGrant> RaftNode::renew(const std::string& name, const std::string& holder, std::uint64_t token, Timeout timeout) {
-  lease::Command c;
-  c.op = lease::Op::Renew;
-  c.key = name;
-  c.holder = holder;
-  c.token = token;
   const auto started = Clock::now();
-  CST_TRY_ASSIGN(auto r, impl_->run(std::move(c), timeout));
+  CST_TRY_ASSIGN(auto r, impl_->run(renew_command(name, holder, token), timeout));
   return impl_->grant(name, holder, r, started, r.expiry - r.applied_at);
+}
+
+void RaftNode::renew_async(const std::string& name, const std::string& holder, std::uint64_t token,
+                           std::function<void(Result<LeaseGrant>)> done, Timeout timeout) {
+  impl_->run_async(renew_command(name, holder, token), timeout,
+                   [impl = impl_.get(), name, holder, started = Clock::now(), done = std::move(done)](Result<lease::Response> r) {
+                     if (!r) return done(std::move(r).error());
+                     done(impl->grant(name, holder, *r, started, r->expiry - r->applied_at));
+                   });
 }
 
 Result<void> RaftNode::release(const std::string& name, const std::string& holder, std::uint64_t token, Timeout timeout) {

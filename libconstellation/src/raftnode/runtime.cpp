@@ -67,7 +67,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   bool stopping = false;
 
   struct Waiter {
-    std::shared_ptr<std::promise<Result<lease::Response>>> promise;
+    std::function<void(Result<lease::Response>)> done;  // called once, on the loop
     core::Bytes command;
     Clock::time_point deadline;
     Clock::time_point next_retry;
@@ -176,7 +176,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
     for (auto it = pending.begin(); it != pending.end();) {
       Waiter& w = it->second;
       if (now >= w.deadline) {
-        w.promise->set_value(Error(Code::Timeout, "the write did not commit in time (it may still apply)"));
+        w.done(Error(Code::Timeout, "the write did not commit in time (it may still apply)"));
         it = pending.erase(it);
         continue;
       }
@@ -345,8 +345,9 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       if (cmd && cmd->session == session) {
         auto it = pending.find({cmd->session, cmd->seq});
         if (it != pending.end()) {
-          it->second.promise->set_value(std::move(resp));
+          auto done = std::move(it->second.done);
           pending.erase(it);
+          done(std::move(resp));
         }
       }
     }
@@ -403,8 +404,9 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   }
 
   void fail_all(const Error& e) {
-    for (auto& [k, w] : pending) w.promise->set_value(e);
+    auto writes = std::move(pending);
     pending.clear();
+    for (auto& [k, w] : writes) w.done(e);
     for (auto& [k, r] : reads) r.promise->set_value(e);
     reads.clear();
     for (auto& w : watchers) w.promise->set_value(e);
@@ -563,9 +565,12 @@ void Runtime::stop() {
   d.lock.reset();
 }
 
-Result<lease::Response> Runtime::execute(lease::Command cmd, Clock::time_point deadline) {
+void Runtime::submit(lease::Command cmd, Clock::time_point deadline, std::function<void(Result<lease::Response>)> done) {
   Impl& d = *impl_;
-  if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
+  if (d.stopped) {
+    done(Error(Code::Unavailable, "the raft node is stopped"));
+    return;
+  }
   {
     std::lock_guard<std::mutex> g(d.session_mu);
     cmd.session = d.session;
@@ -573,24 +578,35 @@ Result<lease::Response> Runtime::execute(lease::Command cmd, Clock::time_point d
     d.outstanding.insert(cmd.seq);
     cmd.first_outstanding = *d.outstanding.begin();
   }
-  auto promise = std::make_shared<std::promise<Result<lease::Response>>>();
-  auto future = promise->get_future();
+  // The session's window of outstanding commands closes when the answer is handed out.
+  auto finish = [&d, seq = cmd.seq, done = std::move(done)](Result<lease::Response> r) {
+    {
+      std::lock_guard<std::mutex> g(d.session_mu);
+      d.outstanding.erase(seq);
+    }
+    done(std::move(r));
+  };
   core::Bytes bytes = cmd.encode();
   const auto key = std::make_pair(cmd.session, cmd.seq);
-  asio::post(d.io, [&d, promise, bytes = std::move(bytes), key, deadline]() mutable {
+  asio::post(d.io, [&d, finish = std::move(finish), bytes = std::move(bytes), key, deadline]() mutable {
     if (d.stopping || d.failed) {
-      promise->set_value(Error(Code::Unavailable, "the raft node is stopping"));
+      finish(Error(Code::Unavailable, "the raft node is stopping"));
       return;
     }
-    d.pending.emplace(key, Impl::Waiter{promise, bytes, deadline, Clock::now() + d.election_timeout() * 2});
+    d.pending.emplace(key, Impl::Waiter{std::move(finish), bytes, deadline, Clock::now() + d.election_timeout() * 2});
     d.enqueue(std::move(bytes));
   });
+}
+
+Result<lease::Response> Runtime::execute(lease::Command cmd, Clock::time_point deadline) {
+  auto promise = std::make_shared<std::promise<Result<lease::Response>>>();
+  auto future = promise->get_future();
+  submit(std::move(cmd), deadline, [promise](Result<lease::Response> r) { promise->set_value(std::move(r)); });
   // The loop fails the request at its deadline; the extra second covers a loop that is stuck.
-  Result<lease::Response> result = Error(Code::Timeout, "no answer from the raft node");
-  if (future.wait_until(deadline + std::chrono::seconds(1)) == std::future_status::ready) result = future.get();
-  std::lock_guard<std::mutex> g(d.session_mu);
-  d.outstanding.erase(cmd.seq);
-  return result;
+  if (future.wait_until(deadline + std::chrono::seconds(1)) != std::future_status::ready) {
+    return Error(Code::Timeout, "no answer from the raft node");
+  }
+  return future.get();
 }
 
 Result<void> Runtime::read(std::function<void(const lease::Machine&)> serve, Clock::time_point deadline) {

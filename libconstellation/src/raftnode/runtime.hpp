@@ -27,6 +27,9 @@ class Runtime {
 
   /// Submits a command (its session and seq are filled in) and waits for it to apply.
   Result<lease::Response> execute(lease::Command cmd, Clock::time_point deadline);
+  /// Submits a command and returns at once: `done` runs exactly once, on the control loop (or
+  /// on this thread when the node is stopped), with the response or the error.
+  void submit(lease::Command cmd, Clock::time_point deadline, std::function<void(Result<lease::Response>)> done);
   /// Runs `serve` on the state machine once a ReadIndex round says it is current.
   Result<void> read(std::function<void(const lease::Machine&)> serve, Clock::time_point deadline);
   /// Events under prefix after `after`, waiting until `until` for the first one.

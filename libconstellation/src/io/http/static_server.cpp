@@ -157,6 +157,7 @@ ParseStatus parse_request(std::string_view data, const StaticServerOptions& o, P
   if (data.size() - body_start < content_length) return ParseStatus::Incomplete;
   out.head_bytes = body_start;
   out.body_bytes = content_length;
+  out.request.body = data.substr(body_start, content_length);
   out.keep_alive = out.http10 ? (keep_alive && !close) : !close;
   return ParseStatus::Complete;
 }
@@ -196,7 +197,8 @@ struct StaticServer::Impl {
   // Destroyed in reverse order: the acceptor and its retry timer go first, then the workers
   // (whose contexts may still own connections that touch `connections`), then the rest.
   StaticServerOptions options;
-  StaticHandler handler;
+  StaticHandler handler;             // one of these two is set
+  StaticAsyncHandler async_handler;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopped{false};
   std::size_t next_worker = 0;
@@ -303,17 +305,47 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Str
       case ParseStatus::Complete: break;
     }
     reset_response();
+    const bool head_only = parsed.request.method == "HEAD";
+    consumed_ = parsed.head_bytes + parsed.body_bytes;
+    if (server_.async_handler) return dispatch_async(parsed, head_only);
     try {
       server_.handler(parsed.request, response_);
     } catch (...) {
-      reset_response();
-      response_.status = 500;
-      response_.headers = "Content-Type: text/plain\r\n";
-      response_.owned_body = "internal error\n";
+      internal_error();
     }
-    const bool head_only = parsed.request.method == "HEAD";
-    consumed_ = parsed.head_bytes + parsed.body_bytes;
     write(parsed.keep_alive, parsed.http10, head_only);
+  }
+
+  void internal_error() {
+    reset_response();
+    response_.status = 500;
+    response_.headers = "Content-Type: text/plain\r\n";
+    response_.owned_body = "internal error\n";
+  }
+
+  // The answer comes through the responder, possibly from another thread: it is posted back to
+  // this connection's thread and written there. Meanwhile the connection waits (no deadline).
+  void dispatch_async(const Parsed& parsed, bool head_only) {
+    deadline_ = Clock::time_point::max();
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    StaticResponder respond = [self = this->shared_from_this(), answered, keep_alive = parsed.keep_alive,
+                               http10 = parsed.http10, head_only](StaticResponse r) {
+      if (answered->exchange(true)) return;
+      asio::post(self->worker_.ctx, [self, r = std::move(r), keep_alive, http10, head_only]() mutable {
+        if (self->closed_) return;
+        self->response_ = std::move(r);
+        self->write(keep_alive, http10, head_only);
+      });
+    };
+    try {
+      server_.async_handler(parsed.request, respond);
+    } catch (...) {
+      StaticResponse r;
+      r.status = 500;
+      r.headers = "Content-Type: text/plain\r\n";
+      r.owned_body = "internal error\n";
+      respond(std::move(r));
+    }
   }
 
   /// Clears the response, keeping the capacity of its strings.
@@ -487,6 +519,16 @@ int StaticServer::port() const { return impl_->port; }
 
 Result<std::unique_ptr<StaticServer>> StaticServer::start(StaticServerOptions options, StaticHandler handler) {
   if (!handler) return Error(Code::InvalidArgument, "static server: no handler");
+  return start_with(std::move(options), std::move(handler), {});
+}
+
+Result<std::unique_ptr<StaticServer>> StaticServer::start_async(StaticServerOptions options, StaticAsyncHandler handler) {
+  if (!handler) return Error(Code::InvalidArgument, "static server: no handler");
+  return start_with(std::move(options), {}, std::move(handler));
+}
+
+Result<std::unique_ptr<StaticServer>> StaticServer::start_with(StaticServerOptions options, StaticHandler handler,
+                                                               StaticAsyncHandler async_handler) {
   if (options.threads == 0 || options.threads > 256) {
     return Error(Code::InvalidArgument, "threads: must be between 1 and 256");
   }
@@ -507,6 +549,7 @@ Result<std::unique_ptr<StaticServer>> StaticServer::start(StaticServerOptions op
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->handler = std::move(handler);
+  impl->async_handler = std::move(async_handler);
   const auto& o = impl->options;
   if (!o.tls_cert_file.empty()) {
     impl->ssl = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);

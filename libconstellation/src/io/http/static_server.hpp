@@ -9,7 +9,8 @@
 // the request path arms no timer. Optional TLS, and mutual TLS with a client CA.
 //
 // The existing cpp-httplib Server (server.hpp) stays the general API server; this one serves only
-// what its single handler returns, and the handler must not block.
+// what its single handler returns, and the handler must not block — it answers at once, or later
+// through a responder (start_async) when the answer waits on other work (a Raft commit).
 #pragma once
 
 #include <constellation/result.hpp>
@@ -37,6 +38,8 @@ struct StaticRequest {
   std::string_view query;
   /// Header fields in the order received; names as sent.
   std::vector<std::pair<std::string_view, std::string_view>> headers;
+  /// The request body (Content-Length bytes; bounded by max_body_bytes).
+  std::string_view body;
 
   /// The value of header `name` (matched case-insensitively), or "" when absent.
   std::string_view header(std::string_view name) const;
@@ -61,6 +64,14 @@ struct StaticResponse {
 
 /// Runs on the server's threads, possibly concurrently: must be thread-safe and must not block.
 using StaticHandler = std::function<void(const StaticRequest&, StaticResponse&)>;
+
+/// Answers one request, from any thread, exactly once (later calls are ignored).
+using StaticResponder = std::function<void(StaticResponse)>;
+/// A handler that may answer later (when the answer waits on other work): it runs on the
+/// server's threads and must not block; the request's views are valid only during the call, so
+/// it copies what it needs. The connection reads no further request until the answer is
+/// written, and is not timed out meanwhile: the handler must answer.
+using StaticAsyncHandler = std::function<void(const StaticRequest&, StaticResponder)>;
 
 struct StaticServerOptions {
   /// Address to listen on (IPv4 or IPv6 literal). Default loopback.
@@ -94,6 +105,8 @@ class StaticServer {
   /// Binds, listens and starts the threads. Errors: Io (address in use, not an address of this
   /// host), InvalidArgument (bad option, unreadable or invalid TLS files).
   static Result<std::unique_ptr<StaticServer>> start(StaticServerOptions options, StaticHandler handler);
+  /// The same with a handler that answers through a responder (see StaticAsyncHandler).
+  static Result<std::unique_ptr<StaticServer>> start_async(StaticServerOptions options, StaticAsyncHandler handler);
 
   ~StaticServer();
   StaticServer(const StaticServer&) = delete;
@@ -109,6 +122,8 @@ class StaticServer {
 
  private:
   explicit StaticServer(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<StaticServer>> start_with(StaticServerOptions options, StaticHandler handler,
+                                                          StaticAsyncHandler async_handler);
   std::unique_ptr<Impl> impl_;
 };
 
