@@ -152,7 +152,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
     }
     core->set_now(sysclock().now());
     (void)core->step(*m);
-    pump();
+    // pump() runs once the whole read is delivered (transport's on_received).
   }
 
   void tick() {
@@ -476,6 +476,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const RaftOptions& o) {
   }
   t.cluster_key = o.cluster_key;
   t.logger = impl->logger.child("transport");
+  t.on_received = [raw = impl.get()] { raw->pump(); };
   Impl* raw = impl.get();
   CST_TRY_ASSIGN(impl->transport, io::net::RaftTransport::start(
                                       impl->io, std::move(t),

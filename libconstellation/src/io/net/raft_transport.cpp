@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstring>
 #include <deque>
 
 namespace constellation::io::net {
@@ -152,6 +153,7 @@ struct RaftTransport::Impl : std::enable_shared_from_this<RaftTransport::Impl> {
     tcp::resolver resolver;
     asio::steady_timer timer;
     bool connected = false, connecting = false, writing = false;
+    bool flush_posted = false;  // a write of the queue is due at the end of this loop turn
     std::deque<core::Bytes> queue;
     std::size_t queued_bytes = 0;
     std::array<std::uint8_t, 16> nonce{};
@@ -166,8 +168,8 @@ struct RaftTransport::Impl : std::enable_shared_from_this<RaftTransport::Impl> {
   struct Inbound : std::enable_shared_from_this<Inbound> {
     std::shared_ptr<Impl> owner;
     tcp::socket socket;
-    std::array<std::uint8_t, kFrameHeader> header{};
-    core::Bytes frame;
+    core::Bytes buf;             // received bytes; frames are taken from [start, end)
+    std::size_t start = 0, end = 0;
     std::uint64_t from = 0;
     std::array<std::uint8_t, 16> nonce{};
     std::uint64_t seq = 0;
@@ -186,44 +188,65 @@ struct RaftTransport::Impl : std::enable_shared_from_this<RaftTransport::Impl> {
         auto in = std::make_shared<Inbound>(self, std::move(s));
         std::erase_if(self->inbound, [](const std::weak_ptr<Inbound>& w) { return w.expired(); });
         self->inbound.push_back(in);
-        self->read_header(in);
+        self->read_frames(in);
       }
       self->accept();
     });
   }
 
-  void read_header(const std::shared_ptr<Inbound>& in) {
-    asio::async_read(in->socket, asio::buffer(in->header), [this, in](std::error_code ec, std::size_t) {
-      if (ec || stopped) return;
-      std::uint8_t kind = 0;
-      auto len = decode_frame_header(in->header, &kind);
-      if (!len) {
-        stats.rejected_malformed++;
-        opts.logger.warn("dropping a raft connection: malformed frame", {{"reason", Value(len.error().message())}});
-        return;  // the connection closes when `in` goes away
-      }
-      in->frame.resize(kFrameHeader + *len + kFrameTrailer);
-      std::copy(in->header.begin(), in->header.end(), in->frame.begin());
-      asio::async_read(in->socket, asio::buffer(in->frame.data() + kFrameHeader, *len + kFrameTrailer),
-                       [this, in, kind](std::error_code ec2, std::size_t) {
-                         if (ec2 || stopped) return;
-                         if (!handle_frame(*in, kind)) return;
-                         read_header(in);
-                       });
-    });
+  // Reads whatever has arrived and delivers every complete frame in it, then tells the owner
+  // once (on_received): one system call and one wake-up for a burst of frames.
+  void read_frames(const std::shared_ptr<Inbound>& in) {
+    constexpr std::size_t kReadChunk = 64 * 1024;
+    if (in->start > 0) {  // keep the unconsumed tail at the front
+      std::memmove(in->buf.data(), in->buf.data() + in->start, in->end - in->start);
+      in->end -= in->start;
+      in->start = 0;
+    }
+    if (in->buf.size() < in->end + kReadChunk) in->buf.resize(in->end + kReadChunk);
+    in->socket.async_read_some(asio::buffer(in->buf.data() + in->end, in->buf.size() - in->end),
+                               [this, in](std::error_code ec, std::size_t n) {
+                                 if (ec || stopped) return;
+                                 in->end += n;
+                                 bool delivered = false;
+                                 for (;;) {
+                                   const std::size_t have = in->end - in->start;
+                                   if (have < kFrameHeader) break;
+                                   const core::ByteView at(in->buf.data() + in->start, have);
+                                   std::uint8_t kind = 0;
+                                   auto len = decode_frame_header(at.first(kFrameHeader), &kind);
+                                   if (!len) {
+                                     stats.rejected_malformed++;
+                                     opts.logger.warn("dropping a raft connection: malformed frame",
+                                                      {{"reason", Value(len.error().message())}});
+                                     if (delivered && opts.on_received) opts.on_received();
+                                     return;  // the connection closes when `in` goes away
+                                   }
+                                   const std::size_t total = kFrameHeader + *len + kFrameTrailer;
+                                   if (have < total) break;  // the rest is still on its way
+                                   if (!handle_frame(*in, kind, at.first(total))) {
+                                     if (delivered && opts.on_received) opts.on_received();
+                                     return;
+                                   }
+                                   in->start += total;
+                                   delivered = true;
+                                 }
+                                 if (delivered && opts.on_received) opts.on_received();
+                                 read_frames(in);
+                               });
   }
 
-  bool handle_frame(Inbound& in, std::uint8_t kind) {
+  bool handle_frame(Inbound& in, std::uint8_t kind, core::ByteView frame) {
     if (in.from == 0) {
       // The first frame is the hello: sender id and the nonce every later frame is bound to.
-      if (kind != kKindHello || in.frame.size() != kFrameHeader + 24 + kFrameTrailer) {
+      if (kind != kKindHello || frame.size() != kFrameHeader + 24 + kFrameTrailer) {
         stats.rejected_malformed++;
         return false;
       }
-      core::ByteReader r(core::ByteView(in.frame).subspan(kFrameHeader, 24));
+      core::ByteReader r(frame.subspan(kFrameHeader, 24));
       const std::uint64_t from = r.u64be("from");
       auto nonce = r.bytes("nonce", 16);
-      auto ok_frame = verify(in.frame, mac, nonce, 0);
+      auto ok_frame = verify(frame, mac, nonce, 0);
       if (!ok_frame) {
         stats.rejected_auth++;
         opts.logger.warn("rejecting a raft connection", {{"reason", Value(ok_frame.error().message())}, {"claimed_peer", Value(static_cast<std::int64_t>(from))}});
@@ -239,7 +262,7 @@ struct RaftTransport::Impl : std::enable_shared_from_this<RaftTransport::Impl> {
       in.seq = 1;
       return true;
     }
-    auto body = verify(in.frame, mac, in.nonce, in.seq);
+    auto body = verify(frame, mac, in.nonce, in.seq);
     if (!body || kind != kKindMessage) {
       (body ? stats.rejected_malformed : stats.rejected_auth)++;
       opts.logger.warn("dropping a raft connection: bad frame",
@@ -248,7 +271,7 @@ struct RaftTransport::Impl : std::enable_shared_from_this<RaftTransport::Impl> {
     }
     in.seq++;
     stats.frames_received++;
-    stats.bytes_received += in.frame.size();
+    stats.bytes_received += frame.size();
     on_message(in.from, *body);
     return true;
   }
@@ -366,8 +389,15 @@ struct RaftTransport::Impl : std::enable_shared_from_this<RaftTransport::Impl> {
     p.queue.push_back(std::move(payload));
     if (!p.connected) {
       connect(p);
-    } else {
-      write(p, false);
+    } else if (!p.writing && !p.flush_posted) {
+      // Written once the current handler returns: every message this turn produces for the
+      // peer (appends, acknowledgements of a group commit) leaves in one write, and the peer
+      // wakes once for all of them.
+      p.flush_posted = true;
+      asio::post(io, [this, &p, self = shared_from_this()] {
+        p.flush_posted = false;
+        if (!stopped) write(p, false);
+      });
     }
   }
 

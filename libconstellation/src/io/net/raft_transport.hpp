@@ -43,6 +43,9 @@ struct RaftTransportOptions {
   core::Duration backoff_min = std::chrono::milliseconds(20);
   core::Duration backoff_max = std::chrono::seconds(2);
   core::log::Logger logger;
+  /// Called after the messages of one read from a connection were delivered (several frames
+  /// often arrive together): the owner can act once for all of them. Optional.
+  std::function<void()> on_received;
 };
 
 struct RaftTransportStats {
