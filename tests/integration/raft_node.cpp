@@ -3,7 +3,7 @@
 // the peer comparison (bench/compare/raft). Prints "raft-node ready http=<port> raft=<port>".
 //
 //   raft_node run --id N --data-dir D --voter ID=HOST:PORT ... [--cluster-key K] [--http ADDR:PORT]
-//                 [--fast] [--join] [--log-level L]
+//                 [--fast] [--join] [--log-level L] [--snapshot-entries N]
 //   raft_node recover --data-dir D --voters 1[,2...]
 //   raft_node load --http PORT --mode put|acquire|renew --conc N --seconds S [--value BYTES]
 //                  (closed-loop HTTP/1.1 keep-alive clients; prints RPS, p50/p99 latency, errors)
@@ -191,6 +191,7 @@ int run(int argc, char** argv) {
     else if (a == "--join") o.join = true;
     else if (a == "--log-level") o.log_level = next();
     else if (a == "--fast") o.tick = std::chrono::milliseconds(10);
+    else if (a == "--snapshot-entries") o.snapshot_entries = std::stoull(next());
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;

@@ -60,6 +60,8 @@ class Cluster:
                     "--cluster-key", KEY, "--http", f"127.0.0.1:{self.http[i]}"] + voters
             if self.fast:
                 args.append("--fast")
+            if os.environ.get("SNAPSHOT_ENTRIES"):
+                args += ["--snapshot-entries", os.environ["SNAPSHOT_ENTRIES"]]
             self.procs[i] = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for p in self.procs.values():
             p.stdout.readline()

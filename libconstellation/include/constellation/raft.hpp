@@ -45,7 +45,9 @@ struct RaftOptions {
   int heartbeat_ticks = 2;
   /// Default deadline of a request (proposals are retried, exactly once, until it passes).
   std::chrono::milliseconds request_timeout{5000};
-  /// Compact the log into a snapshot after this many applied entries. Default 20,000.
+  /// Compact the log into a snapshot after this many applied entries, once they also add up to
+  /// half the size of the last snapshot (a large state is not re-serialised for a small log),
+  /// and in any case after 8 times this many. Default 20,000.
   std::uint64_t snapshot_entries = 20000;
   /// Upper bound on the rate difference between any two clocks in the group (0.001 = 0.1 %),
   /// used to shorten a lease's local validity (LeaseGrant::valid_until).

@@ -63,6 +63,8 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::size_t writes_durable = 0;    // durable writes whose jobs wait behind an earlier job
   static constexpr std::size_t kMaxWritesInFlight = 16;  // back-pressure when the disk stalls
   std::optional<HardState> lazy_hard_state;  // a commit index waiting for the next batch
+  std::uint64_t log_bytes_since_snapshot = 0;  // payload bytes applied since the last compaction
+  std::uint64_t last_snapshot_bytes = 0;
   bool failed = false;
   bool stopping = false;
 
@@ -322,6 +324,8 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   // they are durable on a majority — so clients hear back without waiting for this node's fsync.
   bool apply(const Ready& rd) {
     if (rd.snapshot && rd.snapshot_from_leader) {
+      last_snapshot_bytes = rd.snapshot->data->size();
+      log_bytes_since_snapshot = 0;
       auto r = machine.restore(*rd.snapshot->data);
       if (!r) {
         logger.error("snapshot from the leader does not restore", {{"reason", Value(r.error().message())}});
@@ -331,6 +335,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       }
     }
     for (const auto& e : rd.committed_entries) {
+      log_bytes_since_snapshot += e.data.size();
       if (e.type != EntryType::Normal) {
         machine.tick(e.index.value(), e.cluster_time);
         auto w = conf_waiters.find(e.index.value());
@@ -395,12 +400,23 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
     }
   }
 
+  // A snapshot costs the whole state (serialised on this loop, then written), while the log it
+  // replaces may be small next to it: compact once snapshot_entries entries were applied *and*
+  // their bytes reach half the last snapshot's size, so snapshot bytes stay within about twice
+  // the log bytes written (or, whatever the sizes, after 8 x snapshot_entries).
   void maybe_compact() {
     const std::uint64_t applied = machine.applied_index();
-    if (failed || applied < core->snapshot().meta.index.value() + opts.snapshot_entries) return;
+    const std::uint64_t since = applied - std::min(applied, core->snapshot().meta.index.value());
+    if (failed || since < opts.snapshot_entries) return;
+    if (log_bytes_since_snapshot < last_snapshot_bytes / 2 && since < 8 * opts.snapshot_entries) return;
     if (applied != core->applied_index().value()) return;
-    auto r = core->compact(LogIndex(applied), std::make_shared<const core::Bytes>(machine.snapshot()));
-    if (r) logger.info("compacted the raft log", {{"index", u(applied)}});
+    auto data = std::make_shared<const core::Bytes>(machine.snapshot());
+    const std::size_t size = data->size();
+    auto r = core->compact(LogIndex(applied), std::move(data));
+    if (!r) return;
+    last_snapshot_bytes = size;
+    log_bytes_since_snapshot = 0;
+    logger.info("compacted the raft log", {{"index", u(applied)}, {"snapshot_bytes", u(size)}});
   }
 
   void fail_all(const Error& e) {
@@ -465,6 +481,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const RaftOptions& o) {
   impl->core->set_now(sysclock().now());
   const Snapshot& snap = impl->core->snapshot();
   if (!snap.empty() && snap.data && !snap.data->empty()) {
+    impl->last_snapshot_bytes = snap.data->size();
     auto rr = impl->machine.restore(*snap.data);
     if (!rr) return Error(Code::Corrupt, impl->store->path() + ": snapshot does not restore: " + rr.error().message());
   }
