@@ -3,9 +3,12 @@
  * fencing tokens, errors and ownership, and the recovery command. */
 #include <constellation.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
+#include <time.h>
 
 static int failures = 0;
 
@@ -18,6 +21,40 @@ static int failures = 0;
       failures++;                                                              \
     }                                                                          \
   } while (0)
+
+/* What an asynchronous call reported; `calls` counts the callbacks (each must run once). */
+struct outcome {
+  atomic_int calls;
+  int rc;
+  uint64_t revision;
+  cst_raft_lease lease;
+  char error[256];
+};
+
+static void on_write(void *user, int rc, uint64_t revision, const char *error) {
+  struct outcome *o = user;
+  o->rc = rc;
+  o->revision = revision;
+  snprintf(o->error, sizeof o->error, "%s", error);
+  atomic_fetch_add(&o->calls, 1);
+}
+
+static void on_lease(void *user, int rc, const cst_raft_lease *lease, const char *error) {
+  struct outcome *o = user;
+  o->rc = rc;
+  if (lease) o->lease = *lease;
+  snprintf(o->error, sizeof o->error, "%s", error);
+  atomic_fetch_add(&o->calls, 1);
+}
+
+/* Waits up to 5 s for the callback. */
+static int wait_for(struct outcome *o) {
+  for (int i = 0; i < 5000 && atomic_load(&o->calls) == 0; ++i) {
+    struct timespec ms = {0, 1000000};
+    thrd_sleep(&ms, NULL);
+  }
+  return atomic_load(&o->calls);
+}
 
 int main(int argc, char **argv) {
   const char *dir = argc > 1 ? argv[1] : "raft-capi-data";
@@ -67,6 +104,24 @@ int main(int argc, char **argv) {
   CHECK(cst_raft_lease_release(node, "dns", "n1", l1.token) == CST_OK);
   CHECK(cst_raft_lease_acquire(node, &l2, "dns", "n2", 10000, 0) == CST_OK);
   CHECK(l2.token > l1.token);
+
+  /* Asynchronous forms: each callback runs exactly once. */
+  struct outcome w = {0}, a = {0}, r = {0}, bad = {0};
+  CHECK(cst_raft_put_async(node, "app/async", "v", 1, on_write, &w) == CST_OK);
+  CHECK(wait_for(&w) == 1 && w.rc == CST_OK && w.revision > 0);
+  CHECK(cst_raft_lease_acquire_async(node, "job", "n1", 10000, 0, on_lease, &a) == CST_OK);
+  CHECK(wait_for(&a) == 1 && a.rc == CST_OK && a.lease.token > 0);
+  CHECK(cst_raft_lease_renew_async(node, "job", "n1", a.lease.token + 1, on_lease, &r) == CST_OK);
+  CHECK(wait_for(&r) == 1 && r.rc == CST_ECONFLICT && strlen(r.error) > 0);
+  CHECK(cst_raft_lease_acquire_async(node, "", "n1", 10000, 0, on_lease, &bad) == CST_OK);
+  CHECK(wait_for(&bad) == 1 && bad.rc == CST_EINVAL);
+  CHECK(cst_raft_put_async(node, "k", "v", 1, NULL, NULL) == CST_EINVAL);
+  CHECK(cst_raft_put_async(NULL, "k", "v", 1, on_write, &w) == CST_EINVAL);
+  {
+    struct timespec settle = {0, 50000000};
+    thrd_sleep(&settle, NULL);
+  }
+  CHECK(atomic_load(&w.calls) == 1 && atomic_load(&a.calls) == 1 && atomic_load(&r.calls) == 1);
 
   /* A running node's directory cannot be recovered. */
   uint64_t solo[] = {1};

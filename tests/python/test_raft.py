@@ -49,6 +49,24 @@ def test_single_voter_kv_and_leases(tmp_path):
         assert n.status.role == "leader"
 
 
+def test_async_requests_answer_through_pending_objects(tmp_path):
+    with constellation.RaftNode(id=1, data_dir=str(tmp_path / "r"), voters={1: "127.0.0.1:0"}, log_level="off") as n:
+        assert n.wait_for_leader(timeout=5) == 1
+        writes = [n.put_async(f"k/{i}", b"v%d" % i) for i in range(20)]
+        revs = [w.result(timeout=5) for w in writes]
+        assert all(w.done() for w in writes)
+        assert len(set(revs)) == 20
+        assert n.get("k/7").value == b"v7"
+        g = n.acquire_async("job", "a", ttl=10).result(timeout=5)
+        assert isinstance(g, constellation.LeaseGrant) and g.token > 0
+        assert n.renew_async("job", "a", g.token).result(timeout=5).token == g.token
+        rival = n.acquire_async("job", "b", ttl=10)
+        with pytest.raises(constellation.ConflictError):
+            rival.result(timeout=5)
+        with pytest.raises(constellation.InvalidArgumentError):
+            n.put_async("", b"x").result(timeout=5)
+
+
 def test_three_voters_in_one_process(tmp_path):
     ports = {i: free_port() for i in (1, 2, 3)}
     voters = {i: f"127.0.0.1:{p}" for i, p in ports.items()}

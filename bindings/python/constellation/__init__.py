@@ -45,7 +45,7 @@ from ._constellation import (
     validate_compose,
     validate_services,
 )
-from ._constellation import KvEntry, LeaseGrant, LeaseInfo, RaftNode, RaftStatus
+from ._constellation import KvEntry, LeaseGrant, LeaseInfo, PendingLease, PendingWrite, RaftNode, RaftStatus
 from ._constellation import Gossip, GossipMember
 
 __version__ = version()
@@ -84,6 +84,8 @@ __all__ = [
     "IoError",
     "KvEntry",
     "LeaseGrant",
+    "PendingLease",
+    "PendingWrite",
     "LeaseInfo",
     "NotFoundError",
     "NotLeaderError",

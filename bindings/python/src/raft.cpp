@@ -8,6 +8,9 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 namespace constellation::python {
@@ -34,6 +37,59 @@ RaftNode::Timeout timeout_of(std::optional<double> seconds) {
 
 double seconds_left(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(t - std::chrono::steady_clock::now()).count();
+}
+
+// The answer to an asynchronous request, filled in on the node's loop and read from Python.
+// The loop never takes the GIL (it may be held by a thread that is stopping the node); Python
+// waits with the GIL released.
+template <class T>
+class Pending {
+ public:
+  void set(Result<T> r) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      value_.emplace(std::move(r));
+    }
+    cv_.notify_all();
+  }
+  bool done() {
+    std::lock_guard<std::mutex> g(mu_);
+    return value_.has_value();
+  }
+  // The value, or raises its error; TimeoutError (Python's) when it is not there in time.
+  T result(std::optional<double> timeout) {
+    std::optional<Result<T>> r;
+    {
+      py::gil_scoped_release release;
+      std::unique_lock<std::mutex> g(mu_);
+      auto ready = [this] { return value_.has_value(); };
+      if (timeout) {
+        cv_.wait_for(g, std::chrono::duration<double>(*timeout), ready);
+      } else {
+        cv_.wait(g, ready);
+      }
+      if (value_) r = *value_;
+    }
+    if (!r) {
+      PyErr_SetString(PyExc_TimeoutError, "the request has not been answered yet (the timeout passed)");
+      throw py::error_already_set();
+    }
+    return unwrap(std::move(*r));
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<Result<T>> value_;
+};
+
+template <class T>
+void bind_pending(py::module_& m, const char* name, const char* doc) {
+  py::class_<Pending<T>, std::shared_ptr<Pending<T>>>(m, name, doc)
+      .def("done", &Pending<T>::done, "Whether the answer arrived.")
+      .def("result", &Pending<T>::result, py::arg("timeout") = py::none(),
+           "Waits for the answer (at most timeout seconds) and returns it or raises its error;\n"
+           "TimeoutError when the timeout passed first (the request may still complete).");
 }
 
 }  // namespace
@@ -73,6 +129,8 @@ void bind_raft(py::module_& m) {
       .def_readonly("learners", &RaftStatus::learners)
       .def_readonly("damage", &RaftStatus::damage);
 
+  bind_pending<std::uint64_t>(m, "PendingWrite", "The answer to put_async(): result() is the revision.");
+  bind_pending<LeaseGrant>(m, "PendingLease", "The answer to acquire_async()/renew_async(): result() is the LeaseGrant.");
   py::class_<RaftNode>(m, "RaftNode",
                        "One member of a Raft group (1, 3 or 5 voters) with a linearizable KV store and\n"
                        "leases with fencing tokens. Blocking calls release the GIL. Use as a context\n"
@@ -139,6 +197,28 @@ void bind_raft(py::module_& m) {
              });
            }, py::arg("name"), py::arg("holder"), py::arg("ttl"), py::arg("lock_delay") = 0.0, py::arg("timeout") = py::none(),
            "Acquires a lease for ttl seconds of cluster time. Raises ConflictError when held.")
+      .def("put_async", [](RaftNode& n, const std::string& k, const py::bytes& v, std::optional<double> t) {
+             auto p = std::make_shared<Pending<std::uint64_t>>();
+             n.put_async(k, std::string(v), [p](Result<std::uint64_t> r) { p->set(std::move(r)); }, timeout_of(t));
+             return p;
+           }, py::arg("key"), py::arg("value"), py::arg("timeout") = py::none(),
+           "put() without waiting: returns a PendingWrite whose result() is the revision.")
+      .def("acquire_async", [](RaftNode& n, const std::string& name, const std::string& holder, double ttl,
+                               double lock_delay, std::optional<double> t) {
+             auto p = std::make_shared<Pending<LeaseGrant>>();
+             n.acquire_async(name, holder, ms(static_cast<std::int64_t>(ttl * 1000)),
+                             ms(static_cast<std::int64_t>(lock_delay * 1000)),
+                             [p](Result<LeaseGrant> r) { p->set(std::move(r)); }, timeout_of(t));
+             return p;
+           }, py::arg("name"), py::arg("holder"), py::arg("ttl"), py::arg("lock_delay") = 0.0, py::arg("timeout") = py::none(),
+           "acquire() without waiting: returns a PendingLease whose result() is the LeaseGrant.")
+      .def("renew_async", [](RaftNode& n, const std::string& name, const std::string& holder, std::uint64_t token,
+                             std::optional<double> t) {
+             auto p = std::make_shared<Pending<LeaseGrant>>();
+             n.renew_async(name, holder, token, [p](Result<LeaseGrant> r) { p->set(std::move(r)); }, timeout_of(t));
+             return p;
+           }, py::arg("name"), py::arg("holder"), py::arg("token"), py::arg("timeout") = py::none(),
+           "renew() without waiting: returns a PendingLease.")
       .def("renew", [](RaftNode& n, const std::string& name, const std::string& holder, std::uint64_t token,
                        std::optional<double> t) { return blocking([&] { return n.renew(name, holder, token, timeout_of(t)); }); },
            py::arg("name"), py::arg("holder"), py::arg("token"), py::arg("timeout") = py::none())

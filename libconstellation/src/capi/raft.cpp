@@ -190,6 +190,58 @@ int cst_raft_lease_release(cst_raft* node, const char* name, const char* holder,
   });
 }
 
+namespace {
+
+// Adapts a Result to the C callbacks (no exception may leave them: they run on the node's loop).
+void call_write_cb(cst_raft_write_cb cb, void* user, const constellation::Result<std::uint64_t>& r) {
+  if (r) return cb(user, kOk, *r, "");
+  cb(user, constellation::capi::to_c_code(r.error().code()), 0, r.error().message().c_str());
+}
+
+void call_lease_cb(cst_raft_lease_cb cb, void* user, const constellation::Result<constellation::LeaseGrant>& r) {
+  if (!r) return cb(user, constellation::capi::to_c_code(r.error().code()), nullptr, r.error().message().c_str());
+  cst_raft_lease lease{};
+  fill(&lease, *r);
+  cb(user, kOk, &lease, "");
+}
+
+}  // namespace
+
+int cst_raft_put_async(cst_raft* node, const char* key, const void* value, size_t len, cst_raft_write_cb cb, void* user) {
+  return guarded([&] {
+    if (int rc = check_node(node, "cst_raft_put_async")) return rc;
+    if (!cb) return set_error(CST_EINVAL, "cst_raft_put_async: callback is NULL");
+    if (!key || (!value && len)) return set_error(CST_EINVAL, "cst_raft_put_async: key or value is NULL");
+    node->node->put_async(key, std::string(static_cast<const char*>(value), len),
+                          [cb, user](constellation::Result<std::uint64_t> r) { call_write_cb(cb, user, r); });
+    return kOk;
+  });
+}
+
+int cst_raft_lease_acquire_async(cst_raft* node, const char* name, const char* holder, int64_t ttl_ms,
+                                 int64_t lock_delay_ms, cst_raft_lease_cb cb, void* user) {
+  return guarded([&] {
+    if (int rc = check_node(node, "cst_raft_lease_acquire_async")) return rc;
+    if (!cb) return set_error(CST_EINVAL, "cst_raft_lease_acquire_async: callback is NULL");
+    if (!name || !holder) return set_error(CST_EINVAL, "cst_raft_lease_acquire_async: name or holder is NULL");
+    node->node->acquire_async(name, holder, std::chrono::milliseconds(ttl_ms), std::chrono::milliseconds(lock_delay_ms),
+                              [cb, user](constellation::Result<constellation::LeaseGrant> r) { call_lease_cb(cb, user, r); });
+    return kOk;
+  });
+}
+
+int cst_raft_lease_renew_async(cst_raft* node, const char* name, const char* holder, uint64_t token,
+                               cst_raft_lease_cb cb, void* user) {
+  return guarded([&] {
+    if (int rc = check_node(node, "cst_raft_lease_renew_async")) return rc;
+    if (!cb) return set_error(CST_EINVAL, "cst_raft_lease_renew_async: callback is NULL");
+    if (!name || !holder) return set_error(CST_EINVAL, "cst_raft_lease_renew_async: name or holder is NULL");
+    node->node->renew_async(name, holder, token,
+                            [cb, user](constellation::Result<constellation::LeaseGrant> r) { call_lease_cb(cb, user, r); });
+    return kOk;
+  });
+}
+
 int cst_raft_wait_for_leader(cst_raft* node, uint64_t* out_leader, int64_t timeout_ms) {
   return guarded([&] {
     if (int rc = check_node(node, "cst_raft_wait_for_leader")) return rc;

@@ -102,6 +102,26 @@ CST_EXTERN(int) cst_raft_lease_renew(cst_raft *node, cst_raft_lease *out, const 
 /** Releases a held lease (no lock-delay). */
 CST_EXTERN(int) cst_raft_lease_release(cst_raft *node, const char *name, const char *holder, uint64_t token);
 
+/*
+ * Asynchronous writes: each returns at once. On CST_OK the callback runs exactly once with the
+ * outcome: rc is CST_OK or an error code, `error` its message (valid only during the call). It
+ * runs on the node's control-loop thread — keep it short and never call a blocking cst_raft_*
+ * function from it — or on the calling thread when the request is refused at once (bad
+ * arguments, a stopped node). Any other return (node or callback NULL) means it never runs.
+ */
+typedef void (*cst_raft_write_cb)(void *user, int rc, uint64_t revision, const char *error);
+typedef void (*cst_raft_lease_cb)(void *user, int rc, const cst_raft_lease *lease, const char *error);
+
+/** cst_raft_put without blocking; the callback receives the revision. */
+CST_EXTERN(int) cst_raft_put_async(cst_raft *node, const char *key, const void *value, size_t len,
+                                   cst_raft_write_cb cb, void *user);
+/** cst_raft_lease_acquire without blocking; the callback receives the grant (NULL on error). */
+CST_EXTERN(int) cst_raft_lease_acquire_async(cst_raft *node, const char *name, const char *holder, int64_t ttl_ms,
+                                             int64_t lock_delay_ms, cst_raft_lease_cb cb, void *user);
+/** cst_raft_lease_renew without blocking; the callback receives the grant (NULL on error). */
+CST_EXTERN(int) cst_raft_lease_renew_async(cst_raft *node, const char *name, const char *holder, uint64_t token,
+                                           cst_raft_lease_cb cb, void *user);
+
 /** Waits up to timeout_ms for a leader; *out_leader receives its id. CST_ETIMEOUT otherwise. */
 CST_EXTERN(int) cst_raft_wait_for_leader(cst_raft *node, uint64_t *out_leader, int64_t timeout_ms);
 
