@@ -1078,7 +1078,11 @@ struct Core::Impl {
   }
 
   Instant next_deadline() const {
-    Instant t = std::min({next_probe, next_gossip, next_push_pull, next_reconnect, next_maintenance});
+    Instant t = std::min({next_probe, next_push_pull, next_reconnect, next_maintenance});
+    // A gossip round with nothing queued and nothing wanted sends nothing: no wake-up for it
+    // (most of an idle node's wake-ups). Once something is queued the round is due at once if
+    // its time has passed, so news leaves no later than on the fixed grid.
+    if (queue.size() > 0 || !wanted.empty()) t = std::min(t, next_gossip);
     if (!probe.done) t = std::min(t, probe.indirect ? probe.end_at : probe.timeout_at);
     if (!suspicion_timers.empty()) t = std::min(t, suspicion_timers.begin()->first);
     if (joining && !joined) t = std::min(t, next_join);
