@@ -718,11 +718,13 @@ struct Core::Impl {
   wire::ViewSummary view() const { return wire::ViewSummary{live, view_hash}; }
 
   // A peer whose view differs from ours while ours has been quiet for a while missed something
-  // (or we did): anti-entropy with it now instead of waiting for the periodic push/pull.
+  // (or we did): anti-entropy with it now instead of waiting for the periodic push/pull. Two
+  // probe intervals of quiet tell a missed broadcast from news still spreading (a join storm
+  // settles within about one); each node syncs this way at most once per ten intervals.
   void compare_view(const wire::ViewSummary& v, const std::string& peer_address, Instant now) {
     if (v.members == 0 || leaving || peer_address.empty()) return;
     if (v.members == live && v.hash == view_hash) return;
-    if (now - view_changed < cfg.probe_interval * 5 || now < next_view_sync) return;
+    if (now - view_changed < cfg.probe_interval * 2 || now < next_view_sync) return;
     next_view_sync = now + cfg.probe_interval * 10;
     send_push_pull(peer_address, false);
   }
