@@ -785,7 +785,8 @@ struct Core::Impl {
     probe.expected_nacks = static_cast<std::uint32_t>(helpers.size());
     stats.indirect_probes += helpers.size();
     // TCP fallback probe (memberlist's protocol 3): reaches nodes whose UDP is lossy or blocked.
-    send_stream_parts(target_address, {wire::encode_part(wire::Ping{probe.seq, probe.target, cfg.name, self_address, {}})});
+    send_stream_parts(target_address,
+                      {wire::encode_part(wire::Ping{probe.seq, probe.target, cfg.name, self_address, {}})});
     stats.stream_probes += 1;
     (void)now;
   }
@@ -922,7 +923,8 @@ struct Core::Impl {
       // Refute what is wrong about us: a suspicion or death, a newer life (before our restart),
       // or our old address (we moved).
       if (!leaving && (r.incarnation > self->incarnation ||
-                       (r.incarnation == self->incarnation && (r.state != MemberState::Alive || r.address != address(*self)))))
+                       (r.incarnation == self->incarnation &&
+                        (r.state != MemberState::Alive || r.address != address(*self)))))
         refute(r.incarnation);
       if (r.delta.version > self->state_version) overtake_own_state(r.delta.version);
       return;
@@ -1270,7 +1272,8 @@ void Core::receive(const std::string& from, Channel channel, core::ByteView payl
     }
     s.packet_pinger.clear();
     for (const auto& m : pkt->messages) {
-      if (const auto* ping = std::get_if<wire::Ping>(&m); ping && ping->target == s.cfg.name) s.packet_pinger = ping->source_address;
+      if (const auto* ping = std::get_if<wire::Ping>(&m); ping && ping->target == s.cfg.name)
+        s.packet_pinger = ping->source_address;
     }
     for (const auto& m : pkt->messages) s.handle(m, from, channel, now);
     s.packet_pinger.clear();

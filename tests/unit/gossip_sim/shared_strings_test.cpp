@@ -25,15 +25,15 @@ std::vector<std::string> snapshot(GossipHarness& h) {
       continue;
     }
     for (const auto& m : h.core(i).members()) {
-      std::string line = h.name(i) + " knows " + m.name + " " + m.address + " " + gossip::to_string(m.state) +
-                         " inc " + std::to_string(m.incarnation) + " v" + std::to_string(m.state_version) +
-                         " since " + std::to_string(m.since.nanos());
+      std::string line = h.name(i) + " knows " + m.name + " " + m.address + " " + gossip::to_string(m.state) + " inc " +
+                         std::to_string(m.incarnation) + " v" + std::to_string(m.state_version) + " since " +
+                         std::to_string(m.since.nanos());
       for (const auto& [k, v] : m.state_map) line += " " + k + "=" + v;
       lines.push_back(std::move(line));
     }
     const auto& s = h.core(i).stats();
-    lines.push_back(h.name(i) + " stats " + std::to_string(s.messages_in) + " " + std::to_string(s.messages_out) +
-                    " " + std::to_string(s.bytes_out) + " " + std::to_string(s.suspicions) + " " +
+    lines.push_back(h.name(i) + " stats " + std::to_string(s.messages_in) + " " + std::to_string(s.messages_out) + " " +
+                    std::to_string(s.bytes_out) + " " + std::to_string(s.suspicions) + " " +
                     std::to_string(s.refutations) + " " + std::to_string(s.queue_depth) + " next " +
                     std::to_string(h.core(i).next_deadline().nanos()));
   }
