@@ -9,8 +9,8 @@
 // so they can neither starve membership traffic nor be starved entirely.
 //
 // Sized for every node holding news about every member at once (a whole cluster joining): an item
-// is 12 bytes plus 8 in the send order, its key and part are interned (string_table.hpp), and
-// nothing is allocated per item.
+// is 12 bytes plus 8 in the send order, with no allocation of its own; its key and part are
+// interned (string_table.hpp), so queues sharing tables hold equal news once.
 #pragma once
 
 #include "core/bytes.hpp"
