@@ -10,6 +10,7 @@
 #include "core/assert.hpp"
 #include "gossip/broadcast_queue.hpp"
 #include "gossip/messages.hpp"
+#include "gossip/string_table.hpp"
 #include "gossip/suspicion.hpp"
 
 #include <algorithm>
@@ -17,7 +18,6 @@
 #include <deque>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace constellation::gossip {
 
@@ -95,46 +95,62 @@ struct Value {
   std::uint64_t version = 0;
 };
 
-struct Node {
-  std::string name;
-  std::string address;
-  std::uint64_t incarnation = 0;
-  MemberState state = MemberState::Alive;
-  std::uint64_t state_version = 0;
-  Instant since;
+// What a member record needs only sometimes, allocated on first use: application state (kept by
+// members that publish some) and a running suspicion (rare).
+struct NodeExtra {
   std::map<std::string, Value> kv;
   std::map<std::string, std::uint64_t> tombstones;  // erased key -> version
   // Invariant: every tombstone with version > horizon is in `tombstones`.
   std::uint64_t horizon = 0;
-  std::unique_ptr<Suspicion> suspicion;  // set while suspect (a pointer: most members never are)
+  std::unique_ptr<Suspicion> suspicion;  // set while suspect
   Instant suspicion_deadline;
-  std::size_t slot = 0;  // index in Impl::names
 };
+
+// One member as this node knows it. Every node of an N-node cluster holds N of these, so the
+// record is 48 bytes: names and addresses are interned (StringTables), the rest is out of line.
+struct Node {
+  StringTable::Id name = StringTable::kNone;     // in StringTables::names; also the record's index
+  StringTable::Id address = StringTable::kNone;  // in StringTables::values
+  std::uint64_t incarnation = 0;
+  std::uint64_t state_version = 0;
+  Instant since;
+  std::unique_ptr<NodeExtra> extra;
+  std::uint32_t slot = 0;  // index in Impl::order
+  MemberState state = MemberState::Alive;
+  bool present = false;  // false: no such member (never known, or removed)
+};
+static_assert(sizeof(Node) <= 48, "a member record is held N^2 times across a cluster: keep it small");
 
 }  // namespace
 
 struct Core::Impl {
   Config cfg;
   core::Rng& rng;
-  std::unordered_map<std::string, Node> nodes;
-  std::vector<std::string> names;  // every known member, self included
+  std::shared_ptr<StringTables> strings;
+  // Member records indexed by name id: records[id] is the member named id if it is present.
+  // A deque, so records never move (self and the Node pointers handlers hold stay valid).
+  std::deque<Node> records;
+  // Every known member, self included, by name id, in the order pick() and probing rounds walk:
+  // a member is appended when learnt and the last one takes its place when it is removed.
+  std::vector<StringTable::Id> order;
   Node* self = nullptr;
   Member self_view;
   std::size_t live = 1;  // members neither dead nor left, self included
-  std::set<std::string> gone_names;  // members dead or left (reclaim and reconnect scan only these)
+  std::set<std::string, std::less<>> gone_names;  // members dead or left (reclaim and reconnect scan only these)
   // View summary (wire::ViewSummary): XOR of fnv1a(name) over live members, self included.
   std::uint64_t view_hash = 0;
   Instant view_changed;   // last change of the live set
   Instant next_view_sync; // rate limit of summary-triggered push/pulls
-  BroadcastQueue queue;
+  BroadcastQueue queue;  // after `strings`: it interns into them
   Awareness awareness;
   Stats stats;
   std::vector<Outgoing> out;
   std::vector<Event> events;
   std::vector<std::string> user_messages;
 
-  // Probing (SWIM §3, randomized round robin).
-  std::vector<std::string> probe_list;
+  // Probing (SWIM §3, randomized round robin). The list holds a reference on each name id, so a
+  // member removed and learnt again within a round is probed under its old entry.
+  std::vector<StringTable::Id> probe_list;
   std::size_t probe_pos = 0;
   Instant next_probe;
   struct Probe {
@@ -169,7 +185,7 @@ struct Core::Impl {
   Instant leave_done_at = Instant::max();
 
   // Application state we know we lack: member -> (version seen, not before).
-  std::map<std::string, std::pair<std::uint64_t, Instant>> wanted;
+  std::map<std::string, std::pair<std::uint64_t, Instant>, std::less<>> wanted;
   std::unordered_map<std::string, std::uint64_t> delta_base;  // base of the queued "s:<name>" delta
   Instant next_pull;
 
@@ -188,14 +204,15 @@ struct Core::Impl {
   // them within a probe interval rather than a whole round.
   std::deque<std::string> suspects_to_probe;
 
-  Impl(Config c, core::Rng& r, Instant now) : cfg(std::move(c)), rng(r), awareness(cfg.awareness_max) {
-    Node n;
-    n.name = cfg.name;
-    n.address = cfg.advertise;
-    n.incarnation = cfg.incarnation;
-    n.since = now;
-    self = &add_node(std::move(n));
-    view_hash = fnv1a(self->name);
+  Impl(Config c, core::Rng& r, Instant now, std::shared_ptr<StringTables> tables)
+      : cfg(std::move(c)),
+        rng(r),
+        strings(tables ? std::move(tables) : std::make_shared<StringTables>()),
+        queue(1u << 16, 1024, strings),
+        awareness(cfg.awareness_max) {
+    self = &add_node(cfg.name, cfg.advertise, now);
+    self->incarnation = cfg.incarnation;
+    view_hash = fnv1a(cfg.name);
     view_changed = now;
     next_view_sync = now;
     refresh_self();
@@ -208,51 +225,95 @@ struct Core::Impl {
     next_pull = now;
   }
 
+  // Gives back the references this core holds in its string tables (which may outlive it: the
+  // simulator's are shared); the queue gives back its own.
+  ~Impl() {
+    clear_probe_list();
+    for (const StringTable::Id id : order) {
+      strings->values.release(at(id).address);
+      strings->names.release(id);
+    }
+  }
+
   // --- bookkeeping ---------------------------------------------------------------------------
 
   Duration jitter(Duration d) { return Duration(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 1))))) + d / 2; }
   Duration reconnect_interval() const { return cfg.probe_interval * 10; }
 
-  Node& add_node(Node n) {
-    n.slot = names.size();
-    names.push_back(n.name);
-    auto [it, inserted] = nodes.emplace(n.name, std::move(n));
-    CST_ASSERT(inserted);
+  std::string_view name(const Node& n) const { return strings->names.view(n.name); }
+  std::string_view address(const Node& n) const { return strings->values.view(n.address); }
+
+  static const NodeExtra& extra(const Node& n) {
+    static const NodeExtra none;
+    return n.extra ? *n.extra : none;
+  }
+  static NodeExtra& mutable_extra(Node& n) {
+    if (!n.extra) n.extra = std::make_unique<NodeExtra>();
+    return *n.extra;
+  }
+  static bool suspected(const Node& n) { return n.extra && n.extra->suspicion; }
+
+  void set_address(Node& n, std::string_view address) {
+    const StringTable::Id id = strings->values.acquire(address);
+    strings->values.release(n.address);
+    n.address = id;
+  }
+
+  Node& add_node(std::string_view member, std::string_view addr, Instant now) {
+    const StringTable::Id id = strings->names.acquire(member);
+    if (id >= records.size()) records.resize(id + 1);
+    Node& n = records[id];
+    CST_ASSERT(!n.present);
+    n.name = id;
+    n.address = strings->values.acquire(addr);
+    n.since = now;
+    n.present = true;
+    n.slot = static_cast<std::uint32_t>(order.size());
+    order.push_back(id);
     // New members enter the probe order at a random place (memberlist does the same).
     if (probe_list.size() > probe_pos) {
       auto pos = probe_pos + rng.below(probe_list.size() - probe_pos + 1);
-      probe_list.insert(probe_list.begin() + static_cast<std::ptrdiff_t>(pos), it->first);
+      strings->names.retain(id);
+      probe_list.insert(probe_list.begin() + static_cast<std::ptrdiff_t>(pos), id);
     }
-    return it->second;
+    return n;
   }
 
   void remove_node(Node& n) {
-    const std::size_t slot = n.slot;
-    CST_ASSERT(names[slot] == n.name);
-    if (slot + 1 != names.size()) {
-      names[slot] = std::move(names.back());
-      nodes.at(names[slot]).slot = slot;
+    const std::uint32_t slot = n.slot;
+    CST_ASSERT(order[slot] == n.name);
+    if (slot + 1 != order.size()) {
+      order[slot] = order.back();
+      records[order[slot]].slot = slot;
     }
-    names.pop_back();
-    if (n.suspicion) suspicion_timers.erase({n.suspicion_deadline, n.name});
-    delta_base.erase(n.name);
-    wanted.erase(n.name);
-    gone_names.erase(n.name);
-    nodes.erase(n.name);
+    order.pop_back();
+    const std::string member(name(n));
+    if (suspected(n)) suspicion_timers.erase({n.extra->suspicion_deadline, member});
+    delta_base.erase(member);
+    wanted.erase(member);
+    gone_names.erase(member);
+    strings->values.release(n.address);
+    strings->names.release(n.name);
+    n = Node{};
   }
 
-  Node* find(const std::string& name) {
-    auto it = nodes.find(name);
-    return it == nodes.end() ? nullptr : &it->second;
+  Node* find(std::string_view member) {
+    const StringTable::Id id = strings->names.find(member);
+    return id < records.size() && records[id].present ? &records[id] : nullptr;
   }
+  const Node* find_const(std::string_view member) const {
+    const StringTable::Id id = strings->names.find(member);
+    return id < records.size() && records[id].present ? &records[id] : nullptr;
+  }
+  Node& at(StringTable::Id id) { return records[id]; }
 
   Member view(const Node& n) const {
     Member m;
-    m.name = n.name;
-    m.address = n.address;
+    m.name = name(n);
+    m.address = address(n);
     m.incarnation = n.incarnation;
     m.state = n.state;
-    for (const auto& [k, v] : n.kv) m.state_map.emplace(k, v.value);
+    for (const auto& [k, v] : extra(n).kv) m.state_map.emplace(k, v.value);
     m.state_version = n.state_version;
     m.since = n.since;
     return m;
@@ -264,27 +325,27 @@ struct Core::Impl {
 
   void set_state(Node& n, MemberState s, Instant now) {
     if (gone(n.state) != gone(s)) {
-      view_hash ^= fnv1a(n.name);
+      view_hash ^= fnv1a(name(n));
       view_changed = now;
     }
     if (gone(n.state) && !gone(s)) {
       ++live;
-      gone_names.erase(n.name);
+      gone_names.erase(std::string(name(n)));
     }
     if (!gone(n.state) && gone(s)) {
       --live;
-      if (&n != self) gone_names.insert(n.name);
+      if (&n != self) gone_names.emplace(name(n));
     }
     n.state = s;
     n.since = now;
-    if (s != MemberState::Suspect && n.suspicion) {
-      suspicion_timers.erase({n.suspicion_deadline, n.name});
-      n.suspicion.reset();
+    if (s != MemberState::Suspect && suspected(n)) {
+      suspicion_timers.erase({n.extra->suspicion_deadline, std::string(name(n))});
+      n.extra->suspicion.reset();
     }
   }
 
   std::uint32_t retransmit_limit() const {
-    const double n = static_cast<double>(nodes.size());
+    const double n = static_cast<double>(order.size());
     return cfg.retransmit_mult * static_cast<std::uint32_t>(std::ceil(std::log10(n + 1.0)));
   }
 
@@ -305,10 +366,10 @@ struct Core::Impl {
   template <class Pred>
   std::vector<Node*> pick(std::size_t k, Pred pred) {
     std::vector<Node*> chosen;
-    if (k == 0 || names.size() <= 1) return chosen;
-    if (names.size() <= 4 * k + 32) {
-      for (const auto& name : names) {
-        Node& n = nodes.at(name);
+    if (k == 0 || order.size() <= 1) return chosen;
+    if (order.size() <= 4 * k + 32) {
+      for (const StringTable::Id id : order) {
+        Node& n = at(id);
         if (&n != self && pred(n)) chosen.push_back(&n);
       }
       rng.shuffle(std::span<Node*>(chosen));
@@ -316,7 +377,7 @@ struct Core::Impl {
       return chosen;
     }
     for (std::size_t attempt = 0; attempt < 8 * k && chosen.size() < k; ++attempt) {
-      Node& n = nodes.at(names[rng.below(names.size())]);
+      Node& n = at(order[rng.below(order.size())]);
       if (&n == self || !pred(n) || std::find(chosen.begin(), chosen.end(), &n) != chosen.end()) continue;
       chosen.push_back(&n);
     }
@@ -327,7 +388,7 @@ struct Core::Impl {
 
   // --- sending -------------------------------------------------------------------------------
 
-  void send_parts(const std::string& to, std::vector<core::Bytes> parts, bool piggyback = true) {
+  void send_parts(std::string_view to, std::vector<core::Bytes> parts, bool piggyback = true) {
     std::size_t used = 1;
     for (const auto& p : parts) used += p.size();
     const std::size_t mandatory = parts.size();
@@ -337,21 +398,21 @@ struct Core::Impl {
     CST_ASSERT(payload.size() <= cfg.max_datagram || mandatory == parts.size());
     stats.messages_out += parts.size();
     stats.bytes_out += payload.size();
-    out.push_back(Outgoing{to, Channel::Datagram, std::move(payload)});
+    out.push_back(Outgoing{std::string(to), Channel::Datagram, std::move(payload)});
   }
 
-  void send_stream_parts(const std::string& to, const std::vector<core::Bytes>& parts) {
+  void send_stream_parts(std::string_view to, const std::vector<core::Bytes>& parts) {
     auto payload = wire::encode_stream_packet(parts, cfg.compress_threshold);
     stats.messages_out += parts.size();
     stats.bytes_out += payload.size();
-    out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
+    out.push_back(Outgoing{std::string(to), Channel::Stream, std::move(payload)});
   }
 
   // A push/pull frame larger than max_stream is split into several frames of the same type, each
   // with part of the records (the digest rides with the first): merging records is idempotent
   // and order-free, so the receiver needs no reassembly. A single record larger than max_stream
   // (one member's state above 32 MiB by default) cannot be sent and is skipped.
-  void send_stream(const std::string& to, const wire::PushPull& p) {
+  void send_stream(std::string_view to, const wire::PushPull& p) {
     auto payload = wire::encode_stream(p, cfg.compress_threshold);
     if (payload.size() > cfg.max_stream) {
       if (p.records.size() < 2) return;
@@ -366,87 +427,99 @@ struct Core::Impl {
     }
     stats.messages_out += 1;
     stats.bytes_out += payload.size();
-    out.push_back(Outgoing{to, Channel::Stream, std::move(payload)});
+    out.push_back(Outgoing{std::string(to), Channel::Stream, std::move(payload)});
   }
 
-  void gossip_membership(const std::string& about, const wire::Message& m) {
-    queue.push(BroadcastQueue::Lane::Membership, "m:" + about, wire::encode_part(m));
+  // Broadcast queue keys: news about a member's membership ("m:") replaces older news about it,
+  // and so does news about its application state ("s:").
+  static std::string membership_key(std::string_view member) { return std::string("m:").append(member); }
+  static std::string state_key(std::string_view member) { return std::string("s:").append(member); }
+
+  void gossip_membership(std::string_view about, const wire::Message& m) {
+    queue.push(BroadcastQueue::Lane::Membership, membership_key(about), wire::encode_part(m));
     stats.broadcasts_queued += 1;
   }
 
-  wire::Alive alive_msg(const Node& n) const { return wire::Alive{n.incarnation, n.name, n.address, n.state_version}; }
+  wire::Alive alive_msg(const Node& n) const {
+    return wire::Alive{n.incarnation, std::string(name(n)), std::string(address(n)), n.state_version};
+  }
   // What we relay of an alive we accepted: the state version it claims, even before we hold
   // that state, so that receivers also know what to pull.
-  static wire::Alive relay_alive(const Node& n, const wire::Alive& a) {
-    return wire::Alive{n.incarnation, n.name, n.address, std::max(n.state_version, a.state_version)};
+  wire::Alive relay_alive(const Node& n, const wire::Alive& a) const {
+    return wire::Alive{n.incarnation, std::string(name(n)), std::string(address(n)),
+                       std::max(n.state_version, a.state_version)};
   }
 
   // --- application state ---------------------------------------------------------------------
 
   wire::StateDelta make_delta(const Node& n, std::uint64_t base) const {
+    const NodeExtra& e = extra(n);
     wire::StateDelta d;
-    d.node = n.name;
+    d.node = name(n);
     d.version = n.state_version;
     if (base > n.state_version) base = n.state_version;
     d.base_version = base;
-    d.replace = base == 0 || base < n.horizon;
+    d.replace = base == 0 || base < e.horizon;
     if (d.replace) d.base_version = 0;
-    for (const auto& [k, v] : n.kv) {
+    for (const auto& [k, v] : e.kv) {
       if (d.replace || v.version > base) d.entries.push_back(wire::StateEntry{k, v.version, v.value});
     }
     if (!d.replace) {
-      for (const auto& [k, ver] : n.tombstones) {
+      for (const auto& [k, ver] : e.tombstones) {
         if (ver > base) d.entries.push_back(wire::StateEntry{k, ver, std::nullopt});
       }
     }
     return d;
   }
 
-  void add_tombstone(Node& n, const std::string& key, std::uint64_t version) {
-    n.tombstones[key] = version;
-    while (n.tombstones.size() > kMaxTombstones) {
-      auto oldest = std::min_element(n.tombstones.begin(), n.tombstones.end(),
+  static void add_tombstone(Node& n, const std::string& key, std::uint64_t version) {
+    NodeExtra& x = mutable_extra(n);
+    x.tombstones[key] = version;
+    while (x.tombstones.size() > kMaxTombstones) {
+      auto oldest = std::min_element(x.tombstones.begin(), x.tombstones.end(),
                                      [](const auto& a, const auto& b) { return a.second < b.second; });
-      n.horizon = std::max(n.horizon, oldest->second);
-      n.tombstones.erase(oldest);
+      x.horizon = std::max(x.horizon, oldest->second);
+      x.tombstones.erase(oldest);
     }
   }
 
   // Applies a delta the caller checked is applicable.
   void apply_delta(Node& n, const wire::StateDelta& d) {
+    NodeExtra& x = mutable_extra(n);
     if (d.replace) {
-      n.kv.clear();
-      n.tombstones.clear();
-      n.horizon = d.version;
+      x.kv.clear();
+      x.tombstones.clear();
+      x.horizon = d.version;
     }
     for (const auto& e : d.entries) {
       if (!d.replace && e.version <= n.state_version) continue;
       if (e.value) {
-        n.kv[e.key] = Value{*e.value, e.version};
-        n.tombstones.erase(e.key);
+        x.kv[e.key] = Value{*e.value, e.version};
+        x.tombstones.erase(e.key);
       } else {
-        n.kv.erase(e.key);
+        x.kv.erase(e.key);
         if (!d.replace) add_tombstone(n, e.key, e.version);
       }
     }
     n.state_version = d.version;
-    auto w = wanted.find(n.name);
+    auto w = wanted.find(name(n));
     if (w != wanted.end() && w->second.first <= n.state_version) wanted.erase(w);
   }
 
   // Queues the state of n for piggybacking: a delta when it fits a datagram, else an announce
   // (an Alive carrying the new state_version) that makes receivers pull it.
   void gossip_state(Node& n, std::uint64_t base) {
-    const std::string key = "s:" + n.name;
-    auto b = delta_base.find(n.name);
+    const std::string member(name(n));
+    const std::string key = state_key(member);
+    auto b = delta_base.find(member);
     if (b != delta_base.end() && queue.contains(key)) base = std::min(base, b->second);
     auto delta = make_delta(n, base);
     auto part = wire::encode_part(delta);
     if (part.size() + 1 + 128 > cfg.max_datagram) {
       part = wire::encode_part(alive_msg(n));
-      delta_base.erase(n.name);
+      delta_base.erase(member);
     } else {
-      delta_base[n.name] = delta.base_version;
+      delta_base[member] = delta.base_version;
     }
     queue.push(BroadcastQueue::Lane::Membership, key, std::move(part));
     stats.broadcasts_queued += 1;
@@ -454,8 +527,9 @@ struct Core::Impl {
 
   void want(const Node& n, std::uint64_t version, Instant now, Duration grace) {
     if (&n == self || gone(n.state) || version <= n.state_version) return;
-    auto& w = wanted[n.name];
-    if (version > w.first) w = {version, now + grace};
+    auto w = wanted.find(name(n));
+    if (w == wanted.end()) w = wanted.emplace(name(n), std::pair<std::uint64_t, Instant>{}).first;
+    if (version > w->second.first) w->second = {version, now + grace};
   }
 
   // Someone holds a newer version of our own state than we do (our previous life, before a
@@ -463,9 +537,10 @@ struct Core::Impl {
   void overtake_own_state(std::uint64_t seen) {
     if (seen < self->state_version) return;
     self->state_version = seen + 1;
-    for (auto& [k, v] : self->kv) v.version = self->state_version;
-    self->tombstones.clear();
-    self->horizon = self->state_version;
+    NodeExtra& x = mutable_extra(*self);
+    for (auto& [k, v] : x.kv) v.version = self->state_version;
+    x.tombstones.clear();
+    x.horizon = self->state_version;
     refresh_self();
     gossip_state(*self, 0);
   }
@@ -477,30 +552,26 @@ struct Core::Impl {
     awareness.apply(1);
     stats.refutations += 1;
     refresh_self();
-    gossip_membership(self->name, alive_msg(*self));
+    gossip_membership(cfg.name, alive_msg(*self));
   }
 
   void on_alive(const wire::Alive& a, Instant now) {
-    if (a.node == self->name) {
+    if (a.node == cfg.name) {
       if (leaving) return;
-      if (a.incarnation > self->incarnation || (a.incarnation == self->incarnation && a.address != self->address))
+      if (a.incarnation > self->incarnation || (a.incarnation == self->incarnation && a.address != address(*self)))
         refute(a.incarnation);
       if (a.state_version > self->state_version) overtake_own_state(a.state_version);
       return;
     }
     Node* n = find(a.node);
     if (!n) {
-      Node fresh;
-      fresh.name = a.node;
-      fresh.address = a.address;
-      fresh.incarnation = a.incarnation;
-      fresh.since = now;
-      n = &add_node(std::move(fresh));
+      n = &add_node(a.node, a.address, now);
+      n->incarnation = a.incarnation;
       ++live;
-      view_hash ^= fnv1a(n->name);
+      view_hash ^= fnv1a(a.node);
       view_changed = now;
       emit(Event::Kind::Join, *n);
-      gossip_membership(n->name, relay_alive(*n, a));
+      gossip_membership(a.node, relay_alive(*n, a));
       want(*n, a.state_version, now, cfg.probe_interval);
       joined = true;
       return;
@@ -510,9 +581,9 @@ struct Core::Impl {
       return;
     }
     const MemberState prev = n->state;
-    const bool moved = n->address != a.address;
+    const bool moved = address(*n) != a.address;
     n->incarnation = a.incarnation;
-    n->address = a.address;
+    if (moved) set_address(*n, a.address);
     if (prev != MemberState::Alive) set_state(*n, MemberState::Alive, now);
     if (prev == MemberState::Dead) {
       emit(Event::Kind::Recover, *n);
@@ -522,7 +593,7 @@ struct Core::Impl {
       emit(Event::Kind::Update, *n);
     }
     joined = true;
-    gossip_membership(n->name, relay_alive(*n, a));
+    gossip_membership(a.node, relay_alive(*n, a));
     want(*n, a.state_version, now, cfg.probe_interval);
   }
 
@@ -531,24 +602,24 @@ struct Core::Impl {
   void repeat_refutation() {
     if (leaving) return;
     if (!packet_pinger.empty()) send_parts(packet_pinger, {wire::encode_part(alive_msg(*self))});
-    if (!queue.contains("m:" + self->name)) gossip_membership(self->name, alive_msg(*self));
+    if (!queue.contains(membership_key(cfg.name))) gossip_membership(cfg.name, alive_msg(*self));
   }
 
   // Our refutation also goes straight to each accuser (once per incarnation): an epidemic can
   // miss one node, and the accuser is the one node that must not miss it.
   void tell_accuser(const std::string& accuser) {
-    if (leaving || accuser.empty() || accuser == self->name) return;
+    if (leaving || accuser.empty() || accuser == cfg.name) return;
     if (told_incarnation != self->incarnation) {
       told.clear();
       told_incarnation = self->incarnation;
     }
     const Node* a = find_const(accuser);
     if (!a || gone(a->state) || !told.insert(accuser).second) return;
-    send_parts(a->address, {wire::encode_part(alive_msg(*self))});
+    send_parts(address(*a), {wire::encode_part(alive_msg(*self))});
   }
 
   void on_suspect(const wire::Suspect& s, Instant now) {
-    if (s.node == self->name) {
+    if (s.node == cfg.name) {
       if (leaving) return;
       if (s.incarnation >= self->incarnation) {
         refute(s.incarnation);
@@ -562,11 +633,12 @@ struct Core::Impl {
     if (!n || s.incarnation < n->incarnation || gone(n->state)) return;
     if (n->state == MemberState::Suspect) {
       if (s.incarnation > n->incarnation) n->incarnation = s.incarnation;
-      if (n->suspicion && n->suspicion->confirm(s.from)) {
-        suspicion_timers.erase({n->suspicion_deadline, n->name});
-        n->suspicion_deadline = n->suspicion->deadline();
-        suspicion_timers.insert({n->suspicion_deadline, n->name});
-        gossip_membership(n->name, s);  // each new confirmation spreads (Lifeguard §IV-B)
+      if (suspected(*n) && n->extra->suspicion->confirm(s.from)) {
+        NodeExtra& x = *n->extra;
+        suspicion_timers.erase({x.suspicion_deadline, s.node});
+        x.suspicion_deadline = x.suspicion->deadline();
+        suspicion_timers.insert({x.suspicion_deadline, s.node});
+        gossip_membership(s.node, s);  // each new confirmation spreads (Lifeguard §IV-B)
       }
       return;
     }
@@ -574,18 +646,19 @@ struct Core::Impl {
     set_state(*n, MemberState::Suspect, now);
     const std::size_t k = cfg.suspicion_mult > 2 && live >= cfg.suspicion_mult ? cfg.suspicion_mult - 2 : 0;
     const Duration min = suspicion_min();
-    n->suspicion = std::make_unique<Suspicion>(s.from, k, min, min * cfg.suspicion_max_mult, now);
-    n->suspicion_deadline = n->suspicion->deadline();
-    suspicion_timers.insert({n->suspicion_deadline, n->name});
+    NodeExtra& x = mutable_extra(*n);
+    x.suspicion = std::make_unique<Suspicion>(s.from, k, min, min * cfg.suspicion_max_mult, now);
+    x.suspicion_deadline = x.suspicion->deadline();
+    suspicion_timers.insert({x.suspicion_deadline, s.node});
     stats.suspicions += 1;
-    gossip_membership(n->name, s);
+    gossip_membership(s.node, s);
     // Bounded: during a large partition round-robin probing must go on.
-    if (s.from != self->name && suspects_to_probe.size() < 4) suspects_to_probe.push_back(n->name);
+    if (s.from != cfg.name && suspects_to_probe.size() < 4) suspects_to_probe.push_back(s.node);
   }
 
   void on_dead(const wire::Dead& d, Instant now) {
     const bool left = d.from == d.node;
-    if (d.node == self->name) {
+    if (d.node == cfg.name) {
       if (leaving) return;
       if (d.incarnation >= self->incarnation) {
         refute(d.incarnation);
@@ -601,7 +674,7 @@ struct Core::Impl {
       // A graceful leave upgrades a death we inferred (the node says it meant it).
       if (left && n->state == MemberState::Dead) {
         n->state = MemberState::Left;
-        gossip_membership(n->name, wire::Leave{d.incarnation, d.node});
+        gossip_membership(d.node, wire::Leave{d.incarnation, d.node});
       }
       return;
     }
@@ -609,14 +682,14 @@ struct Core::Impl {
     set_state(*n, left ? MemberState::Left : MemberState::Dead, now);
     emit(left ? Event::Kind::Leave : Event::Kind::Fail, *n);
     if (left) {
-      gossip_membership(n->name, wire::Leave{d.incarnation, d.node});
+      gossip_membership(d.node, wire::Leave{d.incarnation, d.node});
     } else {
-      gossip_membership(n->name, d);
+      gossip_membership(d.node, d);
     }
   }
 
   void on_delta(const wire::StateDelta& d, Instant now) {
-    if (d.node == self->name) {
+    if (d.node == cfg.name) {
       if (d.version > self->state_version) overtake_own_state(d.version);
       return;
     }
@@ -633,7 +706,7 @@ struct Core::Impl {
   }
 
   void on_user(const wire::User& u) {
-    if (u.origin == self->name) return;
+    if (u.origin == cfg.name) return;
     if (!seen_user.insert({u.origin, u.id}).second) return;
     seen_user_order.push_back({u.origin, u.id});
     if (seen_user_order.size() > kMaxSeenUser) {
@@ -652,20 +725,27 @@ struct Core::Impl {
       suspects_to_probe.pop_front();
       if (n && n->state == MemberState::Suspect) return n;
     }
-    for (std::size_t tries = 0; tries <= names.size(); ++tries) {
+    for (std::size_t tries = 0; tries <= order.size(); ++tries) {
       if (probe_pos >= probe_list.size()) {
-        probe_list.clear();
-        for (const auto& name : names) {
-          if (name != self->name) probe_list.push_back(name);
+        clear_probe_list();
+        for (const StringTable::Id id : order) {
+          if (id == self->name) continue;
+          strings->names.retain(id);
+          probe_list.push_back(id);
         }
-        rng.shuffle(std::span<std::string>(probe_list));
+        rng.shuffle(std::span<StringTable::Id>(probe_list));
         probe_pos = 0;
         if (probe_list.empty()) return nullptr;
       }
-      Node* n = find(probe_list[probe_pos++]);
-      if (n && n != self && !gone(n->state)) return n;
+      Node& n = at(probe_list[probe_pos++]);
+      if (n.present && &n != self && !gone(n.state)) return &n;
     }
     return nullptr;
+  }
+
+  void clear_probe_list() {
+    for (const StringTable::Id id : probe_list) strings->names.release(id);
+    probe_list.clear();
   }
 
   void start_probe(Instant now) {
@@ -675,15 +755,17 @@ struct Core::Impl {
     if (!t) return;
     probe = Probe{};
     probe.seq = ++next_seq;
-    probe.target = t->name;
+    probe.target = name(*t);
     probe.timeout_at = now + awareness.scale(cfg.probe_timeout);
     probe.end_at = next_probe;
     probe.done = false;
-    std::vector<core::Bytes> parts{wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address, view()})};
+    std::vector<core::Bytes> parts{
+        wire::encode_part(wire::Ping{probe.seq, probe.target, cfg.name, std::string(address(*self)), view()})};
     // Buddy system: tell a suspect directly, so it can refute at once.
-    if (t->state == MemberState::Suspect) parts.push_back(wire::encode_part(wire::Suspect{t->incarnation, t->name, self->name}));
+    if (t->state == MemberState::Suspect)
+      parts.push_back(wire::encode_part(wire::Suspect{t->incarnation, probe.target, cfg.name}));
     stats.probes += 1;
-    send_parts(t->address, std::move(parts));
+    send_parts(address(*t), std::move(parts));
   }
 
   void probe_timed_out(Instant now) {
@@ -694,13 +776,17 @@ struct Core::Impl {
       return;
     }
     auto helpers = pick(cfg.indirect_checks, [&t](const Node& n) { return &n != t && n.state == MemberState::Alive; });
+    const std::string target_address(address(*t));
+    const std::string self_address(address(*self));
     for (Node* h : helpers) {
-      send_parts(h->address, {wire::encode_part(wire::PingReq{probe.seq, t->name, t->address, self->name, self->address, true})});
+      send_parts(address(*h), {wire::encode_part(wire::PingReq{probe.seq, probe.target, target_address, cfg.name,
+                                                              self_address, true})});
     }
     probe.expected_nacks = static_cast<std::uint32_t>(helpers.size());
     stats.indirect_probes += helpers.size();
     // TCP fallback probe (memberlist's protocol 3): reaches nodes whose UDP is lossy or blocked.
-    send_stream_parts(t->address, {wire::encode_part(wire::Ping{probe.seq, t->name, self->name, self->address, {}})});
+    send_stream_parts(target_address,
+                      {wire::encode_part(wire::Ping{probe.seq, probe.target, cfg.name, self_address, {}})});
     stats.stream_probes += 1;
     (void)now;
   }
@@ -712,7 +798,7 @@ struct Core::Impl {
     awareness.apply(delta);
     Node* t = find(probe.target);
     if (!t || gone(t->state)) return;
-    on_suspect(wire::Suspect{t->incarnation, t->name, self->name}, now);
+    on_suspect(wire::Suspect{t->incarnation, probe.target, cfg.name}, now);
   }
 
   wire::ViewSummary view() const { return wire::ViewSummary{live, view_hash}; }
@@ -721,7 +807,7 @@ struct Core::Impl {
   // (or we did): anti-entropy with it now instead of waiting for the periodic push/pull. Two
   // probe intervals of quiet tell a missed broadcast from news still spreading (a join storm
   // settles within about one); each node syncs this way at most once per ten intervals.
-  void compare_view(const wire::ViewSummary& v, const std::string& peer_address, Instant now) {
+  void compare_view(const wire::ViewSummary& v, std::string_view peer_address, Instant now) {
     if (v.members == 0 || leaving || peer_address.empty()) return;
     if (v.members == live && v.hash == view_hash) return;
     if (now - view_changed < cfg.probe_interval * 2 || now < next_view_sync) return;
@@ -738,7 +824,7 @@ struct Core::Impl {
     }
     if (probe.done || a.seq != probe.seq) return;
     probe.done = true;
-    if (const Node* t = find(probe.target); t && !probe.indirect) compare_view(a.view, t->address, now);
+    if (const Node* t = find(probe.target); t && !probe.indirect) compare_view(a.view, address(*t), now);
     stats.acks += 1;
     awareness.apply(-1);  // any ack, direct, relayed or over a stream (memberlist does the same)
   }
@@ -750,9 +836,9 @@ struct Core::Impl {
   }
 
   void on_ping(const wire::Ping& p, const std::string& from, Channel channel, Instant now) {
-    if (!p.target.empty() && p.target != self->name) return;  // meant for a previous owner of this address
+    if (!p.target.empty() && p.target != cfg.name) return;  // meant for a previous owner of this address
     const std::string& to = p.source_address.empty() ? from : p.source_address;
-    auto ack = wire::encode_part(wire::Ack{p.seq, self->name, view()});
+    auto ack = wire::encode_part(wire::Ack{p.seq, cfg.name, view()});
     compare_view(p.view, p.source_address, now);
     if (channel == Channel::Stream) {
       send_stream_parts(to, {ack});
@@ -772,14 +858,15 @@ struct Core::Impl {
     r.nack_at = now + cfg.probe_timeout * 4 / 5;
     r.expire_at = now + cfg.probe_interval * 2;
     relays[seq] = std::move(r);
-    send_parts(p.target_address, {wire::encode_part(wire::Ping{seq, p.target, self->name, self->address, {}})});
+    send_parts(p.target_address,
+               {wire::encode_part(wire::Ping{seq, p.target, cfg.name, std::string(address(*self)), {}})});
   }
 
   // --- push/pull -----------------------------------------------------------------------------
 
   wire::MemberRecord record(const Node& n, std::uint64_t peer_version) const {
     wire::MemberRecord r;
-    r.address = n.address;
+    r.address = address(n);
     r.incarnation = n.incarnation;
     r.state = n.state;
     r.delta = make_delta(n, peer_version);
@@ -791,40 +878,37 @@ struct Core::Impl {
     return r;
   }
 
-  wire::DigestEntry digest(const Node& n) const { return wire::DigestEntry{n.name, n.incarnation, n.state, n.state_version}; }
+  wire::DigestEntry digest(const Node& n) const {
+    return wire::DigestEntry{std::string(name(n)), n.incarnation, n.state, n.state_version};
+  }
 
-  void send_push_pull(const std::string& to, bool join_flag) {
+  void send_push_pull(std::string_view to, bool join_flag) {
     wire::PushPull p;
     p.type = wire::StreamType::PushPullRequest;
     p.join = join_flag;
-    p.source = self->name;
-    p.source_address = self->address;
+    p.source = cfg.name;
+    p.source_address = address(*self);
     p.records.push_back(record(*self, 0));
-    p.digest.reserve(nodes.size());
-    for (const auto& name : names) {
-      const Node& n = nodes.at(name);
+    p.digest.reserve(order.size());
+    for (const StringTable::Id id : order) {
+      const Node& n = at(id);
       if (&n != self) p.digest.push_back(digest(n));
     }
     stats.push_pulls += 1;
     send_stream(to, p);
   }
 
-  void send_pull(const std::string& to, const std::vector<std::string>& which) {
+  void send_pull(std::string_view to, const std::vector<std::string>& which) {
     wire::PushPull p;
     p.type = wire::StreamType::PushPullRequest;
     p.targeted = true;
-    p.source = self->name;
-    p.source_address = self->address;
+    p.source = cfg.name;
+    p.source_address = address(*self);
     p.records.push_back(record(*self, 0));
-    for (const auto& name : which) {
-      if (const Node* n = find_const(name)) p.digest.push_back(digest(*n));
+    for (const auto& member : which) {
+      if (const Node* n = find_const(member)) p.digest.push_back(digest(*n));
     }
     send_stream(to, p);
-  }
-
-  const Node* find_const(const std::string& name) const {
-    auto it = nodes.find(name);
-    return it == nodes.end() ? nullptr : &it->second;
   }
 
   static bool newer(std::uint64_t inc_a, MemberState st_a, std::uint64_t inc_b, MemberState st_b) {
@@ -832,39 +916,40 @@ struct Core::Impl {
   }
 
   void apply_record(const wire::MemberRecord& r, const std::string& source, Instant now) {
-    const std::string& name = r.delta.node;
-    if (name.empty() || r.address.empty()) {
+    const std::string& member = r.delta.node;
+    if (member.empty() || r.address.empty()) {
       stats.malformed += 1;
       return;
     }
-    if (name == self->name) {
+    if (member == cfg.name) {
       // Refute what is wrong about us: a suspicion or death, a newer life (before our restart),
       // or our old address (we moved).
       if (!leaving && (r.incarnation > self->incarnation ||
-                       (r.incarnation == self->incarnation && (r.state != MemberState::Alive || r.address != self->address))))
+                       (r.incarnation == self->incarnation &&
+                        (r.state != MemberState::Alive || r.address != address(*self)))))
         refute(r.incarnation);
       if (r.delta.version > self->state_version) overtake_own_state(r.delta.version);
       return;
     }
-    Node* n = find(name);
+    Node* n = find(member);
     switch (r.state) {
       case MemberState::Alive:
-        on_alive(wire::Alive{r.incarnation, name, r.address, r.delta.version}, now);
+        on_alive(wire::Alive{r.incarnation, member, r.address, r.delta.version}, now);
         break;
       case MemberState::Suspect:
-        if (!n) on_alive(wire::Alive{r.incarnation, name, r.address, r.delta.version}, now);
-        on_suspect(wire::Suspect{r.incarnation, name, source}, now);
+        if (!n) on_alive(wire::Alive{r.incarnation, member, r.address, r.delta.version}, now);
+        on_suspect(wire::Suspect{r.incarnation, member, source}, now);
         break;
       case MemberState::Dead:
         // One peer's verdict is only a suspicion here (memberlist does the same): we let our
         // own timers confirm it, which gives the accused time to refute.
-        if (n) on_suspect(wire::Suspect{r.incarnation, name, source}, now);
+        if (n) on_suspect(wire::Suspect{r.incarnation, member, source}, now);
         break;
       case MemberState::Left:
-        if (n) on_dead(wire::Dead{r.incarnation, name, name}, now);
+        if (n) on_dead(wire::Dead{r.incarnation, member, member}, now);
         break;
     }
-    n = find(name);
+    n = find(member);
     if (!n) return;
     const auto& d = r.delta;
     if (d.version > n->state_version) {
@@ -888,8 +973,8 @@ struct Core::Impl {
       if (p.digest.empty()) return;
       wire::PushPull push;
       push.type = wire::StreamType::PushPullPush;
-      push.source = self->name;
-      push.source_address = self->address;
+      push.source = cfg.name;
+      push.source_address = address(*self);
       for (const auto& want_entry : p.digest) {
         if (const Node* n = find_const(want_entry.name)) push.records.push_back(record(*n, want_entry.state_version));
       }
@@ -900,11 +985,12 @@ struct Core::Impl {
     wire::PushPull resp;
     resp.type = wire::StreamType::PushPullResponse;
     resp.join = p.join;
-    resp.source = self->name;
-    resp.source_address = self->address;
-    std::unordered_set<std::string> mentioned;
-    mentioned.reserve(p.digest.size() + 1);
-    if (!p.source.empty()) mentioned.insert(p.source);
+    resp.source = cfg.name;
+    resp.source_address = address(*self);
+    // Members the requester named (its digest and itself), by name id: compared one by one below;
+    // the others it does not know of at all.
+    std::vector<bool> mentioned(records.size());
+    if (const Node* src = p.source.empty() ? nullptr : find_const(p.source)) mentioned[src->name] = true;
     auto compare = [&](const Node& mine, const wire::DigestEntry* theirs) {
       if (!theirs) {
         if (!gone(mine.state)) resp.records.push_back(record(mine, 0));
@@ -920,10 +1006,10 @@ struct Core::Impl {
       }
     };
     for (const auto& d : p.digest) {
-      mentioned.insert(d.name);
       if (const Node* mine = find_const(d.name)) {
+        mentioned[mine->name] = true;
         compare(*mine, &d);
-      } else if (!gone(d.state) && d.name != self->name) {
+      } else if (!gone(d.state) && d.name != cfg.name) {
         resp.digest.push_back(wire::DigestEntry{d.name, 0, MemberState::Dead, 0});
       }
     }
@@ -939,9 +1025,8 @@ struct Core::Impl {
       }
     }
     if (!p.targeted) {
-      for (const auto& name : names) {
-        if (mentioned.count(name)) continue;
-        compare(nodes.at(name), nullptr);
+      for (const StringTable::Id id : order) {
+        if (!mentioned[id]) compare(at(id), nullptr);
       }
     }
     send_stream(reply_to, resp);
@@ -965,14 +1050,13 @@ struct Core::Impl {
     }
     if (ready.empty()) return;
     const std::string& one = ready[rng.below(ready.size())];
-    Node& owner = nodes.at(one);
-    send_pull(owner.address, {one});
+    send_pull(address(*find(one)), {one});
     wanted[one].second = now + cfg.probe_interval * 2;
     if (ready.size() > 1) {
       auto peers = pick(1, [](const Node& n) { return n.state == MemberState::Alive; });
       if (!peers.empty()) {
-        send_pull(peers.front()->address, ready);
-        for (const auto& name : ready) wanted[name].second = now + cfg.probe_interval * 2;
+        send_pull(address(*peers.front()), ready);
+        for (const auto& member : ready) wanted[member].second = now + cfg.probe_interval * 2;
       }
     }
   }
@@ -986,7 +1070,7 @@ struct Core::Impl {
     });
     for (Node* t : targets) {
       if (queue.size() == 0) break;
-      send_parts(t->address, {});
+      send_parts(address(*t), {});
     }
   }
 
@@ -996,14 +1080,14 @@ struct Core::Impl {
     // Partition healing: try one dead member's (or forgotten member's) last address; when nobody
     // else is alive, also the seeds. A healed peer answers and both sides refute.
     std::vector<std::string> candidates;
-    for (const auto& name : gone_names) {
-      const Node& n = nodes.at(name);
-      if (n.state == MemberState::Dead) candidates.push_back(n.address);
+    for (const auto& member : gone_names) {
+      const Node& n = *find(member);
+      if (n.state == MemberState::Dead) candidates.emplace_back(address(n));
     }
     for (const auto& l : lost) candidates.push_back(l.second);
     if (live <= 1) {
       for (const auto& s : seeds) {
-        if (s != self->address) candidates.push_back(s);
+        if (s != address(*self)) candidates.push_back(s);
       }
     }
     if (candidates.empty()) return;
@@ -1013,34 +1097,33 @@ struct Core::Impl {
   void maintenance(Instant now) {
     next_maintenance = now + cfg.probe_interval;
     std::vector<std::string> reclaim;
-    for (const auto& name : gone_names) {
-      const Node& n = nodes.at(name);
-      if (now - n.since >= cfg.dead_reclaim) reclaim.push_back(name);
+    for (const auto& member : gone_names) {
+      if (now - find(member)->since >= cfg.dead_reclaim) reclaim.push_back(member);
     }
-    for (const auto& name : reclaim) {
-      Node& n = nodes.at(name);
+    for (const auto& member : reclaim) {
+      Node& n = *find(member);
       if (n.state == MemberState::Dead) {
-        lost.emplace_back(n.name, n.address);
+        lost.emplace_back(member, address(n));
         if (lost.size() > kMaxLost) lost.pop_front();
       }
       remove_node(n);
     }
     // A member heard of again is no longer lost.
-    for (auto it = lost.begin(); it != lost.end();) it = nodes.count(it->first) ? lost.erase(it) : std::next(it);
+    for (auto it = lost.begin(); it != lost.end();) it = find(it->first) ? lost.erase(it) : std::next(it);
     for (auto it = relays.begin(); it != relays.end();) it = it->second.expire_at <= now ? relays.erase(it) : std::next(it);
   }
 
   void send_join() {
     for (const auto& s : seeds) {
-      if (s != self->address) send_push_pull(s, true);
+      if (s != address(*self)) send_push_pull(s, true);
     }
   }
 
-  void declare_dead(const std::string& name, Instant now) {
-    Node* n = find(name);
+  void declare_dead(const std::string& member, Instant now) {
+    Node* n = find(member);
     if (!n || n->state != MemberState::Suspect) return;
     stats.deaths += 1;
-    on_dead(wire::Dead{n->incarnation, n->name, self->name}, now);
+    on_dead(wire::Dead{n->incarnation, member, cfg.name}, now);
   }
 
   void tick(Instant now) {
@@ -1053,10 +1136,10 @@ struct Core::Impl {
     if (!probe.done && !probe.indirect && now >= probe.timeout_at) probe_timed_out(now);
     if (!probe.done && now >= probe.end_at) probe_failed(now);
     while (!suspicion_timers.empty() && suspicion_timers.begin()->first <= now) {
-      const std::string name = suspicion_timers.begin()->second;
+      const std::string member = suspicion_timers.begin()->second;
       suspicion_timers.erase(suspicion_timers.begin());
-      if (Node* n = find(name)) n->suspicion.reset();
-      declare_dead(name, now);
+      if (Node* n = find(member); n && n->extra) n->extra->suspicion.reset();
+      declare_dead(member, now);
     }
     if (now >= next_probe) start_probe(now);
     if (now >= next_gossip) gossip(now);
@@ -1064,7 +1147,7 @@ struct Core::Impl {
       next_push_pull = now + push_pull_interval();
       if (!leaving) {
         auto peers = pick(1, [](const Node& n) { return n.state == MemberState::Alive; });
-        if (!peers.empty()) send_push_pull(peers.front()->address, false);
+        if (!peers.empty()) send_push_pull(address(*peers.front()), false);
       }
     }
     if (joining && !joined && now >= next_join) {
@@ -1149,14 +1232,15 @@ struct Core::Impl {
   }
 };
 
-Core::Core(Config config, core::Rng& rng, Instant now) : impl_(std::make_unique<Impl>(std::move(config), rng, now)) {}
+Core::Core(Config config, core::Rng& rng, Instant now, std::shared_ptr<StringTables> strings)
+    : impl_(std::make_unique<Impl>(std::move(config), rng, now, std::move(strings))) {}
 Core::~Core() = default;
 
 void Core::join(const std::vector<std::string>& seeds, Instant now) {
   auto& s = *impl_;
   s.seeds = seeds;
   s.joining = true;
-  s.joined = std::all_of(seeds.begin(), seeds.end(), [&s](const std::string& a) { return a == s.self->address; });
+  s.joined = std::all_of(seeds.begin(), seeds.end(), [&s](const std::string& a) { return a == s.address(*s.self); });
   s.join_backoff = std::max<Duration>(s.cfg.probe_interval, 100ms);
   s.next_join = now + s.join_backoff;
   s.send_join();
@@ -1170,10 +1254,10 @@ void Core::leave(Instant now) {
   s.leaving = true;
   s.set_state(*s.self, MemberState::Left, now);
   s.refresh_self();
-  const wire::Leave msg{s.self->incarnation, s.self->name};
-  s.gossip_membership(s.self->name, msg);
+  const wire::Leave msg{s.self->incarnation, s.cfg.name};
+  s.gossip_membership(s.cfg.name, msg);
   auto targets = s.pick(s.cfg.gossip_fanout, [](const Node& n) { return n.state == MemberState::Alive; });
-  for (Node* t : targets) s.send_parts(t->address, {wire::encode_part(msg)});
+  for (Node* t : targets) s.send_parts(s.address(*t), {wire::encode_part(msg)});
   s.leave_done_at = targets.empty() ? now : now + s.cfg.gossip_interval * 2;
 }
 
@@ -1194,7 +1278,8 @@ void Core::receive(const std::string& from, Channel channel, core::ByteView payl
     }
     s.packet_pinger.clear();
     for (const auto& m : pkt->messages) {
-      if (const auto* ping = std::get_if<wire::Ping>(&m); ping && ping->target == s.self->name) s.packet_pinger = ping->source_address;
+      if (const auto* ping = std::get_if<wire::Ping>(&m); ping && ping->target == s.cfg.name)
+        s.packet_pinger = ping->source_address;
     }
     for (const auto& m : pkt->messages) s.handle(m, from, channel, now);
     s.packet_pinger.clear();
@@ -1225,12 +1310,13 @@ void Core::set_state(const std::string& key, std::string value, Instant now) {
   (void)now;
   auto& s = *impl_;
   Node& me = *s.self;
-  auto it = me.kv.find(key);
-  if (it != me.kv.end() && it->second.value == value) return;
+  NodeExtra& x = Impl::mutable_extra(me);
+  auto it = x.kv.find(key);
+  if (it != x.kv.end() && it->second.value == value) return;
   const std::uint64_t base = me.state_version;
   me.state_version += 1;
-  me.kv[key] = Value{std::move(value), me.state_version};
-  me.tombstones.erase(key);
+  x.kv[key] = Value{std::move(value), me.state_version};
+  x.tombstones.erase(key);
   s.refresh_self();
   s.gossip_state(me, base);
 }
@@ -1239,7 +1325,7 @@ void Core::erase_state(const std::string& key, Instant now) {
   (void)now;
   auto& s = *impl_;
   Node& me = *s.self;
-  if (me.kv.erase(key) == 0) return;
+  if (!me.extra || me.extra->kv.erase(key) == 0) return;
   const std::uint64_t base = me.state_version;
   me.state_version += 1;
   s.add_tombstone(me, key, me.state_version);
@@ -1250,17 +1336,17 @@ void Core::erase_state(const std::string& key, Instant now) {
 void Core::set_advertise(const std::string& address, Instant now) {
   (void)now;
   auto& s = *impl_;
-  if (s.self->address == address) return;
-  s.self->address = address;
+  if (s.address(*s.self) == address) return;
+  s.set_address(*s.self, address);
   s.self->incarnation += 1;
   s.refresh_self();
-  s.gossip_membership(s.self->name, s.alive_msg(*s.self));
+  s.gossip_membership(s.cfg.name, s.alive_msg(*s.self));
 }
 
 void Core::broadcast(std::string user_payload, Instant now) {
   (void)now;
   auto& s = *impl_;
-  wire::User u{s.self->name, ++s.user_seq, std::move(user_payload)};
+  wire::User u{s.cfg.name, ++s.user_seq, std::move(user_payload)};
   auto part = wire::encode_part(u);
   // Must fit a datagram next to a ping and an ack.
   if (part.size() + 1 + 128 > s.cfg.max_datagram || u.payload.size() > wire::kMaxUser) {
@@ -1280,8 +1366,8 @@ const Member& Core::self() const { return impl_->self_view; }
 
 std::vector<Member> Core::members() const {
   std::vector<Member> all;
-  all.reserve(impl_->nodes.size());
-  for (const auto& [name, n] : impl_->nodes) all.push_back(impl_->view(n));
+  all.reserve(impl_->order.size());
+  for (const StringTable::Id id : impl_->order) all.push_back(impl_->view(impl_->at(id)));
   std::sort(all.begin(), all.end(), [](const Member& a, const Member& b) { return a.name < b.name; });
   return all;
 }

@@ -116,9 +116,14 @@ struct Stats {
   std::size_t queue_depth = 0;
 };
 
+struct StringTables;
+
 class Core {
  public:
-  Core(Config config, core::Rng& rng, Instant now);
+  /// `strings`: where the core interns member names, addresses and broadcasts (string_table.hpp).
+  /// Null, the default, gives it tables of its own. Cores driven by one thread may share one set:
+  /// the simulator's N cores then hold each name once instead of N times.
+  Core(Config config, core::Rng& rng, Instant now, std::shared_ptr<StringTables> strings = nullptr);
   ~Core();
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;

@@ -41,7 +41,8 @@ void GossipHarness::start(NodeIndex i) {
   c.name = n.name;
   c.advertise = n.address;
   c.incarnation = n.incarnation;
-  n.core = std::make_unique<gossip::Core>(std::move(c), n.rng, n.clock.now());
+  n.core = std::make_unique<gossip::Core>(std::move(c), n.rng, n.clock.now(),
+                                          opts_.share_strings ? strings_ : nullptr);
   net_.attach(i, [this, i](NodeIndex from, Channel channel, core::Bytes payload) {
     on_receive(i, from, channel, std::move(payload));
   });

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "gossip/core.hpp"
+#include "gossip/string_table.hpp"
 #include "sim/network.hpp"
 #include "sim/scheduler.hpp"
 
@@ -33,6 +34,10 @@ struct GossipHarnessOptions {
   double max_drift = 0.0;
   /// A node stalled longer than this no longer counts as healthy.
   Duration stall_grace = std::chrono::seconds(2);
+  /// One set of string tables for every core (gossip::Core's constructor): each node's name and
+  /// address, and each piece of news the nodes spread, is held once instead of once per node,
+  /// which is what lets N = 10,000 fit in memory. Off only to check that sharing changes nothing.
+  bool share_strings = true;
 };
 
 struct GossipViolation {
@@ -101,6 +106,8 @@ class GossipHarness {
   std::uint64_t fail_events() const { return fail_events_; }
   /// Aggregated core statistics of running nodes.
   gossip::Stats total_stats() const;
+  /// The string tables the cores share (empty when options.share_strings is off).
+  const gossip::StringTables& strings() const { return *strings_; }
 
  private:
   struct SimNode {
@@ -128,6 +135,7 @@ class GossipHarness {
   Scheduler sched_;
   core::Rng rng_;
   Network net_;
+  std::shared_ptr<gossip::StringTables> strings_ = std::make_shared<gossip::StringTables>();
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::unordered_map<std::string, NodeIndex> by_address_;
   std::unordered_map<std::string, NodeIndex> by_name_;

@@ -8,33 +8,38 @@ namespace constellation::sim {
 Network::Network(Scheduler& scheduler, core::Rng& rng, LinkModel defaults)
     : sched_(scheduler), rng_(rng), defaults_(defaults) {}
 
+Network::Node& Network::node(NodeIndex n) {
+  if (n >= nodes_.size()) nodes_.resize(static_cast<std::size_t>(n) + 1);
+  return nodes_[n];
+}
+
 void Network::attach(NodeIndex n, Receiver receiver) {
-  receivers_[n] = std::move(receiver);
-  epoch_[n] += 1;
+  Node& x = node(n);
+  x.receiver = std::move(receiver);
+  x.epoch += 1;
 }
 
 void Network::detach(NodeIndex n) {
-  receivers_.erase(n);
-  epoch_[n] += 1;
-  stalled_until_.erase(n);
+  Node& x = node(n);
+  x.receiver = nullptr;
+  x.epoch += 1;
+  x.stalled_until = kNotStalled;
   for (auto it = stream_tail_.begin(); it != stream_tail_.end();) {
     it = (it->first.first == n || it->first.second == n) ? stream_tail_.erase(it) : std::next(it);
   }
 }
 
 const LinkModel& Network::link(NodeIndex from, NodeIndex to) const {
+  if (links_.empty()) return defaults_;
   auto it = links_.find({from, to});
   return it == links_.end() ? defaults_ : it->second;
 }
 
 bool Network::reachable(NodeIndex from, NodeIndex to) const {
-  return receivers_.count(to) > 0 && receivers_.count(from) > 0 && blocked_.count({from, to}) == 0;
+  return attached(to) && attached(from) && blocked_.count({from, to}) == 0;
 }
 
-bool Network::stalled(NodeIndex n) const {
-  auto it = stalled_until_.find(n);
-  return it != stalled_until_.end() && it->second > sched_.now();
-}
+bool Network::stalled(NodeIndex n) const { return n < nodes_.size() && nodes_[n].stalled_until > sched_.now(); }
 
 void Network::partition(const std::vector<std::vector<NodeIndex>>& groups) {
   for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -50,7 +55,7 @@ void Network::partition(const std::vector<std::vector<NodeIndex>>& groups) {
 bool Network::send(NodeIndex from, NodeIndex to, core::Bytes payload, Channel channel) {
   stats_.sent += 1;
   stats_.bytes_sent += payload.size();
-  auto& ns = node_stats_[from];
+  auto& ns = node(from).stats;
   ns.packets_out += 1;
   ns.bytes_out += payload.size();
   if (!reachable(from, to)) {
@@ -62,8 +67,7 @@ bool Network::send(NodeIndex from, NodeIndex to, core::Bytes payload, Channel ch
   if (m.jitter.count() > 0)
     delay += Duration(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(m.jitter.count()) + 1)));
   if (channel == Channel::Datagram) {
-    auto rl = receive_loss_.find(to);
-    double loss = m.loss + (rl == receive_loss_.end() ? 0.0 : rl->second);
+    const double loss = m.loss + nodes_[to].receive_loss;
     if (loss > 0 && rng_.chance(loss)) {
       stats_.lost += 1;
       return true;
@@ -90,32 +94,30 @@ bool Network::send(NodeIndex from, NodeIndex to, core::Bytes payload, Channel ch
 }
 
 void Network::deliver_at(Instant t, NodeIndex from, NodeIndex to, Channel channel, core::Bytes payload) {
-  const std::uint64_t epoch_to = epoch_[to];
-  const std::uint64_t epoch_from = epoch_[from];
+  const std::uint64_t epoch_to = node(to).epoch;
+  const std::uint64_t epoch_from = node(from).epoch;
   sched_.at(t, [this, from, to, channel, epoch_to, epoch_from, payload = std::move(payload)]() mutable {
+    Node& receiver = nodes_[to];
     // Dropped if either end crashed since sending (streams die with their connection), or if
     // a partition was put up while the message was in flight.
-    if (epoch_[to] != epoch_to || (channel == Channel::Stream && epoch_[from] != epoch_from) ||
+    if (receiver.epoch != epoch_to || (channel == Channel::Stream && nodes_[from].epoch != epoch_from) ||
         blocked_.count({from, to})) {
       stats_.partitioned += 1;
       return;
     }
-    auto st = stalled_until_.find(to);
-    if (st != stalled_until_.end() && st->second > sched_.now()) {
+    if (receiver.stalled_until > sched_.now()) {
       // Paused receiver: hold the message until it resumes (same epoch checks then).
-      deliver_at(st->second, from, to, channel, std::move(payload));
+      deliver_at(receiver.stalled_until, from, to, channel, std::move(payload));
       return;
     }
-    auto it = receivers_.find(to);
-    if (it == receivers_.end()) {
+    if (!receiver.receiver) {
       stats_.partitioned += 1;
       return;
     }
     stats_.delivered += 1;
-    auto& ns = node_stats_[to];
-    ns.packets_in += 1;
-    ns.bytes_in += payload.size();
-    it->second(from, channel, std::move(payload));
+    receiver.stats.packets_in += 1;
+    receiver.stats.bytes_in += payload.size();
+    receiver.receiver(from, channel, std::move(payload));
   });
 }
 

@@ -10,7 +10,9 @@
 #include "sim/scheduler.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <utility>
@@ -59,7 +61,7 @@ class Network {
   /// Disconnects node n (a crash): messages in flight to it are dropped, and so is everything
   /// sent to it until it is attached again.
   void detach(NodeIndex n);
-  bool attached(NodeIndex n) const { return receivers_.count(n) > 0; }
+  bool attached(NodeIndex n) const { return n < nodes_.size() && nodes_[n].receiver != nullptr; }
 
   /// Sends payload from `from` to `to`. For streams, returns false (nothing is sent) when the
   /// receiver is unreachable — the connection attempt fails; datagrams always "succeed".
@@ -73,7 +75,7 @@ class Network {
   /// Overrides the model of one direction of one link.
   void set_link(NodeIndex from, NodeIndex to, const LinkModel& m) { links_[{from, to}] = m; }
   /// Extra loss applied to everything node n receives (e.g. 0.1 for 10 %).
-  void set_receive_loss(NodeIndex n, double loss) { receive_loss_[n] = loss; }
+  void set_receive_loss(NodeIndex n, double loss) { node(n).receive_loss = loss; }
   /// Drops every message from `from` to `to` (one direction: an asymmetric partition).
   void block(NodeIndex from, NodeIndex to) { blocked_.insert({from, to}); }
   void unblock(NodeIndex from, NodeIndex to) { blocked_.erase({from, to}); }
@@ -84,7 +86,7 @@ class Network {
   void heal() { blocked_.clear(); }
   /// Node n's process is paused until `until`: messages to it queue up and are delivered, in
   /// order, when it resumes. (Its own timers are the harness's business.)
-  void stall(NodeIndex n, Instant until) { stalled_until_[n] = until; }
+  void stall(NodeIndex n, Instant until) { node(n).stalled_until = until; }
   bool stalled(NodeIndex n) const;
 
   const NetworkStats& stats() const { return stats_; }
@@ -92,23 +94,29 @@ class Network {
   struct NodeStats {
     std::uint64_t packets_out = 0, packets_in = 0, bytes_out = 0, bytes_in = 0;
   };
-  const NodeStats& node_stats(NodeIndex n) { return node_stats_[n]; }
+  const NodeStats& node_stats(NodeIndex n) { return node(n).stats; }
 
  private:
+  static constexpr Instant kNotStalled = Instant::from_nanos(std::numeric_limits<std::int64_t>::min());
+  // Per-node state, indexed by node: every message looks both ends up.
+  struct Node {
+    Receiver receiver;        // empty while detached
+    std::uint64_t epoch = 0;  // bumped on attach and detach: messages in flight die
+    double receive_loss = 0.0;
+    Instant stalled_until = kNotStalled;
+    NodeStats stats;
+  };
+  Node& node(NodeIndex n);
   const LinkModel& link(NodeIndex from, NodeIndex to) const;
   void deliver_at(Instant t, NodeIndex from, NodeIndex to, Channel channel, core::Bytes payload);
 
   Scheduler& sched_;
   core::Rng& rng_;
   LinkModel defaults_;
-  std::map<NodeIndex, Receiver> receivers_;
-  std::map<NodeIndex, std::uint64_t> epoch_;  // bumped on detach: in-flight messages die
+  std::deque<Node> nodes_;  // a deque: a receiver may attach a node while it runs
   std::map<std::pair<NodeIndex, NodeIndex>, LinkModel> links_;
-  std::map<NodeIndex, double> receive_loss_;
   std::set<std::pair<NodeIndex, NodeIndex>> blocked_;
-  std::map<NodeIndex, Instant> stalled_until_;
   std::map<std::pair<NodeIndex, NodeIndex>, Instant> stream_tail_;  // FIFO per stream direction
-  std::map<NodeIndex, NodeStats> node_stats_;
   NetworkStats stats_;
 };
 
