@@ -13,11 +13,13 @@
 // glibc tunable backs the heap with transparent huge pages, which saves a quarter of the CPU time
 // from N = 3,000 on):
 //   N        converged  all see the crash  peak RSS   CPU
-//   1,000    2.9 s      3.0 s              100 MiB    12 s
+//   1,000    2.3 s      2.9 s              100 MiB    12 s   (2.9 s / 3.0 s before idle nodes
+//                                                               stopped waking for empty rounds)
 //   2,000    5.7 s      3.2 s              362 MiB    53 s
 //   3,000    7.7 s      3.6 s              821 MiB    134 s (102 s with huge pages)
 //   10,000   12.1 s     4.0 s              9.2 GiB    16 min with huge pages
-// (Before interning: 646 MiB and 25 s at N = 1,000, 5.7 GiB and 277 s at N = 3,000.)
+// (Before interning: 646 MiB and 25 s at N = 1,000, 5.7 GiB and 277 s at N = 3,000.) The 2,000 to
+// 10,000 rows were measured before that change (a round is now due as soon as news is queued).
 #include "sim/gossip_harness.hpp"
 
 #include <benchmark/benchmark.h>
