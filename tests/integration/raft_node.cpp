@@ -90,6 +90,17 @@ std::string qstr(const io::http::Request& rq, const std::string& k) {
   return it == rq.query.end() ? "" : it->second;
 }
 
+Writer grant_json(const LeaseGrant& g) {
+  Writer w;
+  w.begin_object();
+  w.key("token").value(g.token);
+  w.key("expiry").value(g.expiry_cluster_ns);
+  w.key("valid_ms").value(static_cast<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(g.valid_until - std::chrono::steady_clock::now()).count()));
+  w.end_object();
+  return w;
+}
+
 void kv_json(Writer& w, const KvEntry& kv) {
   w.begin_object();
   w.key("key").value(kv.key);
@@ -252,38 +263,16 @@ int run(int argc, char** argv) {
     w.end_array();
     return json(std::move(w));
   });
+  // acquire and renew are answered asynchronously by the front (below); release blocks.
   server.route("POST", "/v1/lease/*", [&](const io::http::Request& rq) {
     const std::string rest = rq.path.substr(10);
     const auto slash = rest.rfind('/');
-    if (slash == std::string::npos) return io::http::Response::error(404, "not_found", "no such lease operation");
-    const std::string name = rest.substr(0, slash), op = rest.substr(slash + 1);
-    const std::string holder = qstr(rq, "holder");
-    Writer w;
-    auto grant_json = [&](const LeaseGrant& g) {
-      w.begin_object();
-      w.key("token").value(g.token);
-      w.key("expiry").value(g.expiry_cluster_ns);
-      w.key("valid_ms").value(static_cast<std::int64_t>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(g.valid_until - std::chrono::steady_clock::now()).count()));
-      w.end_object();
-    };
-    if (op == "acquire") {
-      auto r = node.acquire(name, holder, std::chrono::milliseconds(qnum(rq, "ttl_ms", 10000)),
-                            std::chrono::milliseconds(qnum(rq, "lock_delay_ms", 0)));
-      if (!r) return fail(r.error());
-      grant_json(*r);
-    } else if (op == "renew") {
-      auto r = node.renew(name, holder, qnum(rq, "token"));
-      if (!r) return fail(r.error());
-      grant_json(*r);
-    } else if (op == "release") {
-      auto r = node.release(name, holder, qnum(rq, "token"));
-      if (!r) return fail(r.error());
-      w.begin_object().end_object();
-    } else {
+    if (slash == std::string::npos || rest.substr(slash + 1) != "release") {
       return io::http::Response::error(404, "not_found", "no such lease operation");
     }
-    return json(std::move(w));
+    auto r = node.release(rest.substr(0, slash), qstr(rq, "holder"), qnum(rq, "token"));
+    if (!r) return fail(r.error());
+    return json(std::move(Writer().begin_object().end_object()));
   });
   server.route("GET", "/v1/status", [&](const io::http::Request&) {
     const RaftStatus s = node.status();
@@ -315,16 +304,6 @@ int run(int argc, char** argv) {
     out.owned_body = std::move(w).take();
     respond(std::move(out));
   };
-  auto grant_json = [](const LeaseGrant& g) {
-    Writer w;
-    w.begin_object();
-    w.key("token").value(g.token);
-    w.key("expiry").value(g.expiry_cluster_ns);
-    w.key("valid_ms").value(static_cast<std::int64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(g.valid_until - std::chrono::steady_clock::now()).count()));
-    w.end_object();
-    return w;
-  };
   auto handler = [&](const io::http::StaticRequest& srq, io::http::StaticResponder respond) {
     io::http::Request rq = to_request(srq);
     try {
@@ -342,7 +321,7 @@ int run(int argc, char** argv) {
         const std::string rest = rq.path.substr(10);
         const auto slash = rest.rfind('/');
         const std::string op = slash == std::string::npos ? "" : rest.substr(slash + 1);
-        auto done = [respond, answer_json, grant_json](Result<LeaseGrant> r) mutable {
+        auto done = [respond, answer_json](Result<LeaseGrant> r) mutable {
           if (!r) return respond(to_static(fail(r.error())));
           answer_json(respond, grant_json(*r));
         };

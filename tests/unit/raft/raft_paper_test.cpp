@@ -29,6 +29,24 @@ PeerId elect(RaftHarness& h, PeerId id) {
   REQUIRE(h.leader() == id);
   return id;
 }
+// Node 1 leads, writes 20 keys while node 3 is cut off, compacts them into a snapshot, and the
+// partition heals: node 3 can only catch up from the snapshot.
+void leave_follower_3_behind_a_compaction(RaftHarness& h) {
+  elect(h, 1);
+  h.isolate(3);
+  for (int i = 0; i < 20; ++i) {
+    lease::Command cmd;
+    cmd.op = lease::Op::Put;
+    cmd.key = "k" + std::to_string(i);
+    cmd.value = std::string(20, 'v');
+    (void)h.core(1).propose(cmd.encode());
+  }
+  h.stabilize();
+  auto& m1 = h.node(1).machine;
+  REQUIRE(h.core(1).compact(LogIndex(m1.applied_index()), std::make_shared<const core::Bytes>(m1.snapshot())).has_value());
+  h.stabilize();
+  h.heal();
+}
 }  // namespace
 
 TEST_CASE("§5.1 a server that sees a larger term adopts it and becomes follower") {
@@ -347,21 +365,7 @@ TEST_CASE("§7 a follower that fell behind a compaction catches up from a chunke
     c.snapshot_chunk_bytes = 64;
     c.max_snapshot_chunks_inflight = 2;
   });
-  elect(h, 1);
-  h.isolate(3);
-  for (int i = 0; i < 20; ++i) {
-    lease::Command cmd;
-    cmd.op = lease::Op::Put;
-    cmd.key = "k" + std::to_string(i);
-    cmd.value = std::string(20, 'v');
-    auto b = cmd.encode();
-    (void)h.core(1).propose(b);
-  }
-  h.stabilize();
-  auto& m1 = h.node(1).machine;
-  REQUIRE(h.core(1).compact(LogIndex(m1.applied_index()), std::make_shared<const core::Bytes>(m1.snapshot())).has_value());
-  h.stabilize();
-  h.heal();
+  leave_follower_3_behind_a_compaction(h);
   // Lose one chunk: the transfer resumes from what the follower acknowledged.
   bool dropped = false;
   h.drop_next([&](const Message& m) {
@@ -384,20 +388,7 @@ TEST_CASE("§7 a follower that restarts in the middle of a snapshot transfer mak
     c.snapshot_chunk_bytes = 64;
     c.max_snapshot_chunks_inflight = 2;
   });
-  elect(h, 1);
-  h.isolate(3);
-  for (int i = 0; i < 20; ++i) {
-    lease::Command cmd;
-    cmd.op = lease::Op::Put;
-    cmd.key = "k" + std::to_string(i);
-    cmd.value = std::string(20, 'v');
-    (void)h.core(1).propose(cmd.encode());
-  }
-  h.stabilize();
-  auto& m1 = h.node(1).machine;
-  REQUIRE(h.core(1).compact(LogIndex(m1.applied_index()), std::make_shared<const core::Bytes>(m1.snapshot())).has_value());
-  h.stabilize();
-  h.heal();
+  leave_follower_3_behind_a_compaction(h);
   // Chunks beyond the first two never arrive; the follower then restarts, losing what it had.
   bool blocking = true;
   h.drop_next([&](const Message& m) { return blocking && m.type == MsgType::Snap && m.chunk_offset >= 128; });
