@@ -30,11 +30,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <optional>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -393,81 +396,55 @@ int recover(int argc, char** argv) {
 
 
 // --- load generator ------------------------------------------------------------------------------
+//
+// Closed-loop clients: `conc` keep-alive HTTP/1.1 connections, each with one request outstanding,
+// multiplexed by one epoll thread (as a Go client's goroutines are by its netpoller), so the
+// generator's own thread wake-ups do not dominate the machine it shares with the cluster.
 
-// One keep-alive HTTP/1.1 connection; just enough of the protocol for our own server.
-class Conn {
- public:
-  explicit Conn(int port) : port_(port) {}
-  ~Conn() { close_fd(); }
-  // Returns the status code (0 on a transport error) and the body.
-  int call(const std::string& method, const std::string& path, const std::string& body, std::string* out) {
-    if (fd_ < 0 && !open_fd()) return 0;
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
-                      "\r\n\r\n" + body;
-    if (!write_all(req)) return reconnect_fail();
-    std::string head;
-    while (head.find("\r\n\r\n") == std::string::npos) {
-      if (!read_some(head)) return reconnect_fail();
-    }
-    const auto end = head.find("\r\n\r\n") + 4;
-    const int status = std::atoi(head.c_str() + 9);
-    std::size_t len = 0;
-    auto cl = head.find("Content-Length: ");
-    if (cl != std::string::npos && cl < end) len = std::strtoul(head.c_str() + cl + 16, nullptr, 10);
-    std::string rest = head.substr(end);
-    while (rest.size() < len) {
-      if (!read_some(rest)) return reconnect_fail();
-    }
-    if (out) *out = rest.substr(0, len);
-    return status;
-  }
-
- private:
-  bool open_fd() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      close_fd();
-      return false;
-    }
-    return true;
-  }
-  void close_fd() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int reconnect_fail() {
-    close_fd();
-    return 0;
-  }
-  bool write_all(const std::string& s) {
-    std::size_t off = 0;
-    while (off < s.size()) {
-      auto n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      off += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
-  bool read_some(std::string& into) {
-    char buf[8192];
-    auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    into.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-  int port_;
-  int fd_ = -1;
+struct Client {
+  int fd = -1;
+  int id = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t token = 0;
+  bool renewing_setup = false;
+  std::string out;       // request bytes not yet sent
+  std::size_t sent = 0;
+  std::string in;        // response bytes received so far
+  std::chrono::steady_clock::time_point t0;
 };
 
 std::uint64_t json_u64(const std::string& body, const std::string& key) {
   auto p = body.find("\"" + key + "\":");
   return p == std::string::npos ? 0 : std::strtoull(body.c_str() + p + key.size() + 3, nullptr, 10);
+}
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A complete response in `in`: its status and body, removed from `in`; nullopt while incomplete.
+std::optional<std::pair<int, std::string>> take_response(std::string& in) {
+  const auto head_end = in.find("\r\n\r\n");
+  if (head_end == std::string::npos) return std::nullopt;
+  const auto end = head_end + 4;
+  std::size_t len = 0;
+  const auto cl = in.find("Content-Length: ");
+  if (cl != std::string::npos && cl < end) len = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
+  if (in.size() < end + len) return std::nullopt;
+  std::pair<int, std::string> r{std::atoi(in.c_str() + 9), in.substr(end, len)};
+  in.erase(0, end + len);
+  return r;
 }
 
 int load(int argc, char** argv) {
@@ -483,51 +460,132 @@ int load(int argc, char** argv) {
     else if (a == "--mode") mode = v;
     else if (a == "--value") value_bytes = std::stoul(v);
   }
+  if (mode != "put" && mode != "acquire" && mode != "renew") {
+    std::cerr << "load: --mode must be put, acquire or renew\n";
+    return 2;
+  }
   const std::string value(value_bytes, 'v');
-  std::vector<std::vector<double>> lat(static_cast<std::size_t>(conc));
-  std::atomic<std::uint64_t> errors{0};
+  std::vector<double> lat;
+  lat.reserve(1 << 20);
+  std::uint64_t errors = 0;
   const auto start = std::chrono::steady_clock::now();
   const auto until = start + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < conc; ++c) {
-    threads.emplace_back([&, c] {
-      Conn conn(port);
-      std::uint64_t token = 0;
-      std::string out;
-      const std::string holder = "bench-" + std::to_string(c);
-      if (mode == "renew") {
-        if (conn.call("POST", "/v1/lease/renew-" + std::to_string(c) + "/acquire?holder=" + holder + "&ttl_ms=60000", "", &out) == 200) {
-          token = json_u64(out, "token");
-        }
-      }
-      for (std::uint64_t i = 0; std::chrono::steady_clock::now() < until; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        int st = 0;
-        if (mode == "put") {
-          st = conn.call("PUT", "/v1/kv/bench/c" + std::to_string(c) + "/k" + std::to_string(i % 4096), value, nullptr);
-        } else if (mode == "acquire") {
-          st = conn.call("POST", "/v1/lease/g" + std::to_string(c) + "-" + std::to_string(i) + "/acquire?holder=" + holder +
-                                     "&ttl_ms=60000", "", nullptr);
-        } else {
-          st = conn.call("POST", "/v1/lease/renew-" + std::to_string(c) + "/renew?holder=" + holder + "&token=" +
-                                     std::to_string(token), "", nullptr);
-        }
-        if (st == 200) {
-          lat[static_cast<std::size_t>(c)].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        } else {
-          errors++;
-        }
-      }
-    });
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  std::vector<Client> clients(static_cast<std::size_t>(conc));
+
+  auto request = [&](Client& c) {
+    const std::string holder = "bench-" + std::to_string(c.id);
+    std::string method = "POST", path, body;
+    if (mode == "put") {
+      method = "PUT";
+      path = "/v1/kv/bench/c" + std::to_string(c.id) + "/k" + std::to_string(c.seq % 4096);
+      body = value;
+    } else if (mode == "acquire") {
+      path = "/v1/lease/g" + std::to_string(c.id) + "-" + std::to_string(c.seq) + "/acquire?holder=" + holder + "&ttl_ms=60000";
+    } else if (c.renewing_setup) {
+      path = "/v1/lease/renew-" + std::to_string(c.id) + "/acquire?holder=" + holder + "&ttl_ms=60000";
+    } else {
+      path = "/v1/lease/renew-" + std::to_string(c.id) + "/renew?holder=" + holder + "&token=" + std::to_string(c.token);
+    }
+    c.out = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    c.sent = 0;
+    c.t0 = std::chrono::steady_clock::now();
+  };
+  auto arm = [&](Client& c, bool add) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | (c.sent < c.out.size() ? EPOLLOUT : 0u);
+    ev.data.u32 = static_cast<std::uint32_t>(c.id);
+    ::epoll_ctl(ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c.fd, &ev);
+  };
+  auto open = [&](Client& c) {
+    if (c.fd >= 0) {
+      ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+      ::close(c.fd);
+    }
+    c.in.clear();
+    c.fd = connect_to(port);
+    if (c.fd < 0) return false;
+    request(c);
+    arm(c, true);
+    return true;
+  };
+  // Sends what it can; false on a transport error.
+  auto flush = [&](Client& c) {
+    while (c.sent < c.out.size()) {
+      const auto n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN)) break;
+      if (n <= 0) return false;
+      c.sent += static_cast<std::size_t>(n);
+    }
+    return true;
+  };
+
+  int open_clients = 0;
+  for (int i = 0; i < conc; ++i) {
+    Client& c = clients[static_cast<std::size_t>(i)];
+    c.id = i;
+    c.renewing_setup = mode == "renew";
+    if (open(c)) ++open_clients;
   }
-  for (auto& t : threads) t.join();
+  std::vector<epoll_event> evs(static_cast<std::size_t>(std::max(conc, 1)));
+  char buf[16384];
+  while (open_clients > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) break;
+    const int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()) + 1;
+    const int n = ::epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), wait_ms);
+    for (int k = 0; k < n; ++k) {
+      Client& c = clients[evs[static_cast<std::size_t>(k)].data.u32];
+      bool ok = true;
+      if (evs[static_cast<std::size_t>(k)].events & (EPOLLERR | EPOLLHUP)) ok = false;
+      if (ok && (evs[static_cast<std::size_t>(k)].events & EPOLLOUT)) ok = flush(c);
+      if (ok && (evs[static_cast<std::size_t>(k)].events & EPOLLIN)) {
+        for (;;) {
+          const auto r = ::recv(c.fd, buf, sizeof buf, 0);
+          if (r > 0) {
+            c.in.append(buf, static_cast<std::size_t>(r));
+            continue;
+          }
+          if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+          ok = false;
+          break;
+        }
+        while (ok) {
+          auto resp = take_response(c.in);
+          if (!resp) break;
+          const auto t1 = std::chrono::steady_clock::now();
+          if (c.renewing_setup) {
+            c.renewing_setup = false;
+            if (resp->first == 200) c.token = json_u64(resp->second, "token");
+          } else if (resp->first == 200) {
+            lat.push_back(std::chrono::duration<double, std::milli>(t1 - c.t0).count());
+            c.seq++;
+          } else {
+            errors++;
+          }
+          if (t1 >= until) break;
+          request(c);
+          ok = flush(c);
+          if (ok) arm(c, false);
+        }
+      }
+      if (!ok) {
+        errors++;
+        if (!open(c)) --open_clients;
+      } else if (c.sent < c.out.size()) {
+        arm(c, false);
+      }
+    }
+  }
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double p) { return all.empty() ? 0.0 : all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))]; };
-  std::printf("RPS %.1f\nLAT_P50_MS %.3f\nLAT_P99_MS %.3f\nREQS %zu\nERRS %llu\n", static_cast<double>(all.size()) / elapsed,
-              pct(0.5), pct(0.99), all.size(), static_cast<unsigned long long>(errors.load()));
+  for (auto& c : clients) {
+    if (c.fd >= 0) ::close(c.fd);
+  }
+  ::close(ep);
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&](double p) { return lat.empty() ? 0.0 : lat[static_cast<std::size_t>(p * static_cast<double>(lat.size() - 1))]; };
+  std::printf("RPS %.1f\nLAT_P50_MS %.3f\nLAT_P99_MS %.3f\nREQS %zu\nERRS %llu\n", static_cast<double>(lat.size()) / elapsed,
+              pct(0.5), pct(0.99), lat.size(), static_cast<unsigned long long>(errors));
   return 0;
 }
 
