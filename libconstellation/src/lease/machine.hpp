@@ -171,6 +171,7 @@ class Machine {
     std::map<std::uint64_t, Response> responses;  // seq -> response, seqs >= first_outstanding
   };
   std::map<std::string, KeyValue> kv_;
+  mutable std::size_t snapshot_size_hint_ = 0;  // the last snapshot's size (reserve for the next)
   std::map<std::string, LeaseInfo> leases_;
   std::map<std::uint64_t, Session> sessions_;
   std::deque<Event> history_;
