@@ -102,7 +102,19 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::mutex storage_mu;
   std::condition_variable storage_cv;
   std::vector<std::shared_ptr<Ready>> storage_queue;  // written together: one transaction, one fsync
+  std::optional<Snapshot> storage_compaction;  // durable in snapshots.db: record it, drop its entries
   bool storage_stop = false;
+
+  // --- snapshot thread ---
+  // A compaction's snapshot (the whole state: megabytes) is written here, so the storage thread
+  // keeps appending entries meanwhile; once it is durable the storage thread records it and
+  // deletes the entries it covers in its next transaction (ADR 0063). Until then the log on
+  // disk still holds those entries, so a crash loses nothing.
+  std::thread snapshot_thread;
+  std::mutex snapshot_mu;
+  std::condition_variable snapshot_cv;
+  std::optional<Snapshot> snapshot_to_write;  // a newer compaction replaces one not yet started
+  bool snapshot_stop = false;
 
   // --- shared with callers ---
   mutable std::mutex status_mu;
@@ -238,6 +250,17 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   void pump() {
     while (!failed && writes_in_flight < kMaxWritesInFlight && core->has_ready()) {
       auto rd = std::make_shared<Ready>(core->ready());
+      if (rd->snapshot && !rd->snapshot_from_leader) {
+        // This node's own compaction: written off the write path. The entries it covers were
+        // handed to the storage thread in this or earlier Readys, so advancing the Ready
+        // without it claims nothing that is not durable.
+        {
+          std::lock_guard<std::mutex> g(snapshot_mu);
+          snapshot_to_write = std::move(rd->snapshot);
+        }
+        rd->snapshot.reset();
+        snapshot_cv.notify_one();
+      }
       if (rd->soft_state && rd->soft_state->leader != kNoPeer) {
         // A new leader: resend what is waiting now rather than after the retry interval (the
         // old leader may have dropped it; sessions make the resend harmless).
@@ -281,20 +304,50 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   void storage_loop() {
     for (;;) {
       std::vector<std::shared_ptr<Ready>> batch;
+      std::optional<Snapshot> compaction;
       {
         std::unique_lock<std::mutex> g(storage_mu);
-        storage_cv.wait(g, [this] { return storage_stop || !storage_queue.empty(); });
+        storage_cv.wait(g, [this] { return storage_stop || !storage_queue.empty() || storage_compaction; });
         if (storage_stop) return;
         batch.swap(storage_queue);
+        compaction.swap(storage_compaction);
       }
       // Group commit: every Ready queued while the previous fsync ran shares this one.
       std::vector<const Ready*> readys;
       readys.reserve(batch.size());
       for (const auto& rd : batch) readys.push_back(rd.get());
-      auto r = store->save(readys);
+      auto r = store->save(readys, compaction ? &*compaction : nullptr);
+      if (batch.empty() && r) continue;  // a compaction alone: nothing on the loop waits for it
       asio::post(io, [self = shared_from_this(), n = batch.size(), r = std::move(r)]() mutable {
         self->persisted(n, std::move(r));
       });
+    }
+  }
+
+  void snapshot_loop() {
+    for (;;) {
+      Snapshot s;
+      {
+        std::unique_lock<std::mutex> g(snapshot_mu);
+        snapshot_cv.wait(g, [this] { return snapshot_stop || snapshot_to_write; });
+        if (snapshot_stop) return;
+        s = std::move(*snapshot_to_write);
+        snapshot_to_write.reset();
+      }
+      auto r = store->put_snapshot(s);
+      if (!r) {
+        // The log still holds every entry the snapshot covers: nothing is lost, and the next
+        // compaction tries again. (A disk that keeps failing stops the node at its next append.)
+        logger.warn("writing a snapshot failed; the log is kept whole",
+                    {{"index", u(s.meta.index.value())}, {"reason", Value(r.error().message())}});
+        continue;
+      }
+      s.data.reset();  // recorded by metadata only; the core keeps the data for followers
+      {
+        std::lock_guard<std::mutex> g(storage_mu);
+        if (!storage_compaction || storage_compaction->meta.index < s.meta.index) storage_compaction = std::move(s);
+      }
+      storage_cv.notify_one();
     }
   }
 
@@ -508,6 +561,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const RaftOptions& o) {
   impl->publish();
   impl->work.emplace(asio::make_work_guard(impl->io));
   impl->storage_thread = std::thread([raw] { raw->storage_loop(); });
+  impl->snapshot_thread = std::thread([raw] { raw->snapshot_loop(); });
   impl->next_tick = Clock::now() + o.tick;
   impl->tick_timer.expires_at(impl->next_tick);
   impl->tick_timer.async_wait([raw](std::error_code ec) {
@@ -569,6 +623,12 @@ void Runtime::stop() {
     d.transport->stop();
     return 0;
   });
+  {
+    std::lock_guard<std::mutex> g(d.snapshot_mu);
+    d.snapshot_stop = true;
+  }
+  d.snapshot_cv.notify_one();
+  if (d.snapshot_thread.joinable()) d.snapshot_thread.join();
   {
     std::lock_guard<std::mutex> g(d.storage_mu);
     d.storage_stop = true;

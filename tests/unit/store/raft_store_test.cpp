@@ -167,3 +167,154 @@ TEST_CASE("force_new_configuration appends a committed configuration with a high
   CHECK(st->hard_state.commit == LogIndex(3));
   CHECK(st->hard_state.vote == kNoPeer);
 }
+
+namespace {
+Snapshot snapshot_at(std::uint64_t index, core::Bytes data) {
+  Snapshot s;
+  s.meta = SnapshotMeta{LogIndex(index), Term(1), three(), index * 10};
+  s.data = std::make_shared<const core::Bytes>(std::move(data));
+  s.crc = core::crc32c(*s.data);
+  return s;
+}
+
+std::int64_t rows(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const auto n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return n;
+}
+}  // namespace
+
+TEST_CASE("a compaction written with put_snapshot is recorded by the next save, after its entries") {
+  TempDir dir;
+  // (The store holds its files exclusively: they are inspected between openings.)
+  {
+    auto s = RaftStore::open(dir.path);
+    REQUIRE(s.has_value());
+    Ready rd;
+    for (int i = 1; i <= 6; ++i) rd.entries.push_back(entry(1, i, "e" + std::to_string(i)));
+    REQUIRE((*s)->save(rd).has_value());
+    // Written (as a snapshot thread would), then the node stops before recording it.
+    REQUIRE((*s)->put_snapshot(snapshot_at(4, core::Bytes(100000, 7))).has_value());
+  }
+  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
+  {
+    auto s = RaftStore::open(dir.path);
+    auto st = (*s)->load(three());
+    REQUIRE(st.has_value());
+    CHECK(st->snapshot.empty());  // the log is whole
+    CHECK(st->entries.size() == 6);
+    // Written again, and recorded with the next batch, which appends 7 in the same transaction.
+    const Snapshot snap = snapshot_at(4, core::Bytes(100000, 7));
+    REQUIRE((*s)->put_snapshot(snap).has_value());
+    Ready more;
+    more.entries = {entry(1, 7, "e7")};
+    REQUIRE((*s)->save({&more}, &snap).has_value());
+  }
+  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);  // loading dropped the orphan
+  CHECK(rows(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries") == 3);
+  {
+    auto s = RaftStore::open(dir.path);
+    REQUIRE((*s)->load(three()).has_value());
+    // An older compaction arriving late is ignored; a save with only a compaction commits it.
+    const Snapshot old = snapshot_at(2, core::Bytes{1});
+    REQUIRE((*s)->put_snapshot(old).has_value());
+    REQUIRE((*s)->save({}, &old).has_value());
+    const Snapshot newer = snapshot_at(5, core::Bytes(5000, 9));
+    REQUIRE((*s)->put_snapshot(newer).has_value());
+    REQUIRE((*s)->save({}, &newer).has_value());
+    // The next snapshot write prunes those older than the recorded one (2 and 4).
+    REQUIRE((*s)->put_snapshot(snapshot_at(6, core::Bytes{6})).has_value());
+  }
+  CHECK(rows(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries") == 2);
+  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 2);
+  {
+    auto s = RaftStore::open(dir.path);
+    auto st = (*s)->load(three());
+    REQUIRE(st.has_value());
+    CHECK(st->damage.empty());
+    CHECK(st->snapshot.meta == snapshot_at(5, {}).meta);
+    CHECK(*st->snapshot.data == core::Bytes(5000, 9));
+    REQUIRE(st->entries.size() == 2);
+    CHECK(st->entries[0].index == LogIndex(6));
+  }
+  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
+  CHECK(rows(dir.path + "/snapshots.db", "SELECT idx FROM snapshots") == 5);
+}
+
+TEST_CASE("a snapshot record whose data is missing from snapshots.db is refused, naming both files") {
+  TempDir dir;
+  {
+    auto s = RaftStore::open(dir.path);
+    Ready rd;
+    rd.snapshot = snapshot_at(3, core::Bytes{1, 2, 3});
+    REQUIRE((*s)->save(rd).has_value());
+  }
+  exec(dir.path + "/snapshots.db", "DELETE FROM snapshots");
+  auto s = RaftStore::open(dir.path);
+  REQUIRE(s.has_value());
+  auto st = (*s)->load(three());
+  REQUIRE(!st.has_value());
+  CHECK(st.error().code() == Code::Corrupt);
+  CHECK(st.error().message().find("snapshots.db has no snapshot at index 3") != std::string::npos);
+  CHECK(st.error().message().find("raft.db") != std::string::npos);
+  // Damaged data fails its checksum.
+  s->reset();
+  {
+    auto w = RaftStore::open(dir.path);
+    REQUIRE((*w)->put_snapshot(snapshot_at(3, core::Bytes{1, 2, 4})).has_value());
+  }
+  auto again = RaftStore::open(dir.path);
+  auto st2 = (*again)->load(three());
+  REQUIRE(!st2.has_value());
+  CHECK(st2.error().message().find("snapshot data failed its checksum") != std::string::npos);
+}
+
+TEST_CASE("a snapshot stored inline in raft.db by an earlier build still loads, and the next compaction moves it") {
+  TempDir dir;
+  {
+    auto s = RaftStore::open(dir.path);
+    Ready rd;
+    for (int i = 1; i <= 5; ++i) rd.entries.push_back(entry(1, i, "e" + std::to_string(i)));
+    REQUIRE((*s)->save(rd).has_value());
+  }
+  // The record as earlier builds wrote it: metadata, data CRC and data, sealed.
+  const Snapshot old = snapshot_at(2, core::Bytes{4, 5, 6});
+  core::ByteWriter w;
+  w.varint(old.meta.index.value());
+  w.varint(old.meta.term.value());
+  w.prefixed(old.meta.conf.encode());
+  w.varint(old.meta.cluster_time);
+  w.u32be(old.crc);
+  w.raw(*old.data);
+  w.u32be(core::crc32c(w.view()));
+  std::string hex;
+  for (auto b : w.bytes()) {
+    char h[3];
+    std::snprintf(h, sizeof h, "%02x", b);
+    hex += h;
+  }
+  exec(dir.path + "/raft.db", "INSERT INTO state(key, value) VALUES ('snapshot', X'" + hex + "')");
+  {
+    auto s = RaftStore::open(dir.path);
+    auto st = (*s)->load(three());
+    REQUIRE(st.has_value());
+    CHECK(st->snapshot.meta == old.meta);
+    CHECK(*st->snapshot.data == *old.data);
+    CHECK(st->entries.size() == 3);
+    const Snapshot next = snapshot_at(4, core::Bytes{7});
+    REQUIRE((*s)->put_snapshot(next).has_value());
+    REQUIRE((*s)->save({}, &next).has_value());
+  }
+  CHECK(rows(dir.path + "/raft.db", "SELECT COUNT(*) FROM state WHERE key = 'snapshot'") == 0);
+  auto s = RaftStore::open(dir.path);
+  auto st = (*s)->load(three());
+  REQUIRE(st.has_value());
+  CHECK(st->snapshot.meta == snapshot_at(4, {}).meta);
+  CHECK(st->entries.size() == 1);
+}
