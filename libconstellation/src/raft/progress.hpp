@@ -68,6 +68,8 @@ struct Progress {
   /// Heard from since the last CheckQuorum round.
   bool recent_active = false;
   Inflights inflights;
+  /// Highest commit index sent to this follower (Config::defer_commit_broadcast).
+  LogIndex sent_commit;
   /// Highest ReadIndex round this follower acknowledged.
   std::uint64_t read_ack = 0;
   bool is_learner = false;

@@ -179,6 +179,7 @@ void Raft::reset(Term term) {
   progress_.clear();
   lead_transferee_ = kNoPeer;
   uncommitted_bytes_ = 0;
+  commit_broadcast_due_ = false;
   for (auto& r : pending_reads_) {
     if (r.from == cfg_.id) dropped_reads_.push_back({r.context, "leadership lost"});
   }
@@ -805,6 +806,7 @@ bool Raft::send_append(PeerId to, bool send_if_empty) {
     m.entries.push_back(e);
   }
   if (m.entries.empty() && !send_if_empty) return false;
+  pr.sent_commit = std::max(pr.sent_commit, commit_);
   if (!m.entries.empty()) {
     const LogIndex last = m.entries.back().index;
     switch (pr.state) {
@@ -852,12 +854,43 @@ void Raft::send_heartbeat(PeerId to, std::uint64_t context) {
   if (it == progress_.end()) return;
   // Commit is capped at what the follower is known to have, so it never commits an entry it
   // has not matched (etcd-raft).
-  send(Message{.type = MsgType::Heartbeat, .to = to, .commit = std::min(it->second.match, commit_), .context = context});
+  const LogIndex commit = std::min(it->second.match, commit_);
+  it->second.sent_commit = std::max(it->second.sent_commit, commit);
+  send(Message{.type = MsgType::Heartbeat, .to = to, .commit = commit, .context = context});
 }
 
 void Raft::bcast_append(bool send_if_empty) {
   for (auto& [id, pr] : progress_) {
     if (id != cfg_.id) send_append(id, send_if_empty);
+  }
+}
+
+void Raft::on_commit_advanced() {
+  if (!cfg_.defer_commit_broadcast) {
+    bcast_append(true);
+    return;
+  }
+  bcast_append(false);  // new entries leave now, carrying the commit index
+  for (const auto& [id, pr] : progress_) {
+    if (id != cfg_.id && pr.sent_commit < commit_) commit_broadcast_due_ = true;
+  }
+}
+
+bool Raft::commit_broadcast_due() const {
+  if (!commit_broadcast_due_ || role_ != Role::Leader) return false;
+  // Appends sent since (carrying the commit index) may have made it moot.
+  for (const auto& [id, pr] : progress_) {
+    if (id != cfg_.id && pr.sent_commit < commit_) return true;
+  }
+  return false;
+}
+
+void Raft::broadcast_commit() {
+  if (!commit_broadcast_due_) return;
+  commit_broadcast_due_ = false;
+  if (role_ != Role::Leader) return;
+  for (auto& [id, pr] : progress_) {
+    if (id != cfg_.id && pr.sent_commit < commit_) send_append(id, true);
   }
 }
 
@@ -975,7 +1008,7 @@ void Raft::handle_append_response(const Message& m) {
   }
   if (updated && maybe_commit()) {
     if (role_ != Role::Leader) return;
-    bcast_append(true);
+    on_commit_advanced();
   } else if (updated && was_paused) {
     send_append(m.from, true);  // it may have missed the commit index while paused
   }
@@ -1213,7 +1246,7 @@ void Raft::advance(const Ready& rd) {
     // The leader counts itself only for what is on its own disk.
     auto self = progress_.find(cfg_.id);  // absent once this leader removed itself
     const bool updated = self != progress_.end() && self->second.maybe_update(persisted_);
-    if ((updated || self == progress_.end()) && maybe_commit() && role_ == Role::Leader) bcast_append(true);
+    if ((updated || self == progress_.end()) && maybe_commit() && role_ == Role::Leader) on_commit_advanced();
   }
 }
 

@@ -45,6 +45,11 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::thread loop_thread;
   asio::steady_timer tick_timer{io};
   Clock::time_point next_tick;
+  // The leader tells followers a new commit index with its next appends; this timer sends it
+  // on its own when no append went out within kCommitBroadcastDelay (Config::defer_commit_broadcast).
+  asio::steady_timer commit_timer{io};
+  bool commit_timer_armed = false;
+  static constexpr Clock::duration kCommitBroadcastDelay = std::chrono::milliseconds(2);
 
   // --- owned by the control loop ---
   core::Rng rng{io::os::random_seed()};
@@ -298,6 +303,16 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       }
     }
     maybe_compact();
+    if (core->commit_broadcast_due() && !commit_timer_armed && !stopping) {
+      commit_timer_armed = true;
+      commit_timer.expires_after(kCommitBroadcastDelay);
+      commit_timer.async_wait([this](std::error_code ec) {
+        commit_timer_armed = false;
+        if (ec || stopping || failed) return;
+        core->broadcast_commit();
+        pump();
+      });
+    }
     publish();
   }
 
@@ -529,6 +544,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const RaftOptions& o) {
   c.election_tick = o.election_ticks;
   c.heartbeat_tick = o.heartbeat_ticks;
   c.logger = impl->logger.child("core");
+  c.defer_commit_broadcast = true;
   CST_TRY_ASSIGN(Raft r, Raft::create(c, impl->rng, std::move(init)));
   impl->core = std::make_unique<Raft>(std::move(r));
   impl->core->set_now(sysclock().now());
@@ -619,6 +635,7 @@ void Runtime::stop() {
   d.on_loop<int>([&d] {
     d.stopping = true;
     d.tick_timer.cancel();
+    d.commit_timer.cancel();
     d.fail_all(Error(Code::Unavailable, "the raft node is stopping"));
     d.transport->stop();
     return 0;

@@ -216,6 +216,7 @@ struct SimNode {
   };
   std::deque<Job> jobs;
   std::size_t writes_in_flight = 0;
+  bool commit_flush_scheduled = false;  // a broadcast_commit() is due on the scheduler
   Instant last_write_done;  // writes finish in order, like one storage thread
   std::uint64_t epoch = 0;
   std::uint64_t next_seq = 1;
@@ -358,6 +359,7 @@ void World::boot(SimNode& n) {
   c.heartbeat_tick = 2;
   c.max_size_per_msg = 64 << 10;
   c.snapshot_chunk_bytes = 256;
+  c.defer_commit_broadcast = true;  // as the node runtime runs it
   InitialState init;
   init.hard_state = st.hs;
   init.snapshot = st.snap;
@@ -379,6 +381,7 @@ void World::boot(SimNode& n) {
   n.up = true;
   n.jobs.clear();
   n.writes_in_flight = 0;
+  n.commit_flush_scheduled = false;
   n.pending.clear();
   n.reads.clear();
   n.reads_ready.clear();
@@ -460,6 +463,19 @@ void World::pump(SimNode& n) {
     }
     n.jobs.push_back(std::move(job));
     complete_jobs(n);
+  }
+  // The runtime's deferred commit broadcast: within 2 ms unless an append carried it first.
+  if (n.up && n.core->commit_broadcast_due() && !n.commit_flush_scheduled) {
+    n.commit_flush_scheduled = true;
+    const std::uint64_t epoch = n.epoch;
+    sched_.at(sched_.now() + Duration(2000000), [this, &n, epoch] {
+      if (n.epoch != epoch) return;  // crashed meanwhile: boot() cleared the flag
+      n.commit_flush_scheduled = false;
+      if (!n.up || paused(n)) return;
+      n.core->set_now(n.clock->now());
+      n.core->broadcast_commit();
+      pump(n);
+    });
   }
   // Compaction.
   const std::uint64_t applied = n.machine.applied_index();
