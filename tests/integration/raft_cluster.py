@@ -83,7 +83,7 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, binary, workdir, size=3, fast=True):
+    def __init__(self, binary, workdir, size=3, fast=True, extra=()):
         self.workdir = workdir
         ports = {i: free_port() for i in range(1, size + 1)}
         self.voters = {i: f"127.0.0.1:{p}" for i, p in ports.items()}
@@ -91,7 +91,7 @@ class Cluster:
         self.nodes = {}
         try:
             for i in ports:
-                self.nodes[i] = Node(binary, i, workdir, self.voters, fast)
+                self.nodes[i] = Node(binary, i, workdir, self.voters, fast, extra)
         except BaseException:
             self.close()
             raise

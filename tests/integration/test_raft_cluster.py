@@ -54,6 +54,31 @@ def test_kill_leader(cluster, raft_bins, tmp_path):
     check(cluster, raft_bins, tmp_path, history, acked, beliefs, via=old)
 
 
+def test_kill_leader_while_compacting(raft_bins, tmp_path):
+    """Every node compacts its log every 20 entries, so snapshots are being written (off the
+    write path, ADR 0063) when the leader is killed; it restarts from its snapshot and log."""
+    cluster = rc.Cluster(raft_bins[0], str(tmp_path), extra=("--snapshot-entries", "20"))
+    try:
+        old = cluster.leader()
+        state = {}
+
+        def fault():
+            time.sleep(0.8)
+            cluster.nodes[old].kill(signal.SIGKILL)
+            state["new"] = cluster.leader(exclude=(old,))
+            time.sleep(0.5)
+            cluster.nodes[old].start()
+
+        history, acked, beliefs = rc.run_workload(cluster, 1.5, fault)
+        assert state["new"] != old
+        cluster.leader()
+        check(cluster, raft_bins, tmp_path, history, acked, beliefs, via=old)
+        with open(os.path.join(str(tmp_path), f"n{old}.log"), encoding="utf-8", errors="replace") as f:
+            assert "compacted the raft log" in f.read(), "the killed leader never compacted: the test did not test that"
+    finally:
+        cluster.close()
+
+
 def test_pause_voter(cluster, raft_bins, tmp_path):
     old = cluster.leader()
 
