@@ -153,8 +153,11 @@ void Machine::tick(std::uint64_t index, ClusterTime time) {
 }
 
 Response Machine::apply(std::uint64_t index, ClusterTime time, core::ByteView bytes) {
+  return apply(index, time, Command::decode(bytes));
+}
+
+Response Machine::apply(std::uint64_t index, ClusterTime time, const Result<Command>& cmd) {
   tick(index, time);
-  auto cmd = Command::decode(bytes);
   if (!cmd) {
     Response r = refuse(Code::InvalidArgument, cmd.error().message());
     r.applied_at = time_;

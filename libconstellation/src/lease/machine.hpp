@@ -128,6 +128,9 @@ class Machine {
 
   /// Applies the command in a committed Normal entry.
   Response apply(std::uint64_t index, ClusterTime time, core::ByteView command);
+  /// The same with the entry already decoded (`decoded` = Command::decode(entry data)), for a
+  /// caller that also reads the command's session and sequence: one decode per entry.
+  Response apply(std::uint64_t index, ClusterTime time, const Result<Command>& decoded);
   /// Records that an entry without a command (no-op, configuration) was applied: time moves.
   void tick(std::uint64_t index, ClusterTime time);
 

@@ -413,8 +413,8 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
         }
         continue;
       }
-      lease::Response resp = machine.apply(e.index.value(), e.cluster_time, e.data);
-      auto cmd = lease::Command::decode(e.data);
+      const auto cmd = lease::Command::decode(e.data);
+      lease::Response resp = machine.apply(e.index.value(), e.cluster_time, cmd);
       if (cmd && cmd->session == session) {
         auto it = pending.find({cmd->session, cmd->seq});
         if (it != pending.end()) {

@@ -573,8 +573,8 @@ void World::apply(SimNode& n, const Ready& rd) {
       n.machine.tick(e.index.value(), e.cluster_time);
       continue;
     }
-    lease::Response resp = n.machine.apply(e.index.value(), e.cluster_time, e.data);
-    auto cmd = lease::Command::decode(e.data);
+    const auto cmd = lease::Command::decode(e.data);
+    lease::Response resp = n.machine.apply(e.index.value(), e.cluster_time, cmd);
     if (fresh) {
       // At most one holder at any instant of cluster time; tokens strictly increase per name.
       for (const auto& t : n.machine.last_transitions()) {
