@@ -151,7 +151,7 @@ struct Conn {
 }  // namespace
 
 struct RaftStore::Impl {
-  Conn log;  // raft.db: entries, hard state, the current snapshot's metadata; the storage thread's
+  Conn log;  // raft.db: entries, hard state, the current snapshot's metadata (storage thread)
   Stmt begin, commit, rollback, put_state, del_state, del_from, del_upto, del_all, insert, select_all, select_state;
   // Index of the snapshot raft.db refers to (storage thread). The snapshot writer reads the
   // atomic copy to prune older snapshots only once raft.db no longer needs them.
@@ -185,7 +185,7 @@ struct RaftStore::Impl {
     w.varint(s.meta.cluster_time);
     w.u32be(s.crc);
     CST_TRY(put_state_blob("snapshot_ref", sealed(std::move(w))));
-    sqlite3_bind_text(del_state.s, 1, "snapshot", -1, SQLITE_STATIC);  // the inline form of older versions
+    sqlite3_bind_text(del_state.s, 1, "snapshot", -1, SQLITE_STATIC);  // the inline form of earlier builds
     CST_TRY(log.step_done(del_state, "replacing the snapshot record"));
     if (replaces_log) return log.step_done(del_all, "replacing the log with a snapshot");
     sqlite3_bind_int64(del_upto.s, 1, static_cast<sqlite3_int64>(s.meta.index.value()));
@@ -208,11 +208,11 @@ struct RaftStore::Impl {
       sqlite3_bind_blob64(snap_insert.s, 2, s.data->data(), s.data->size(), SQLITE_STATIC);
     }
     auto r = snaps.step_done(snap_insert, "writing a snapshot");
-    if (!r) {
-      (void)snaps.step_done(snap_rollback, "rolling back");
-      return r;
-    }
-    return snaps.step_done(snap_commit, "committing a snapshot (fsync)");
+    if (r) r = snaps.step_done(snap_commit, "committing a snapshot (fsync)");
+    // A failed write or commit (disk full) leaves the transaction open: close it, so that the
+    // next compaction can try again.
+    if (!r && !sqlite3_get_autocommit(snaps.db)) (void)snaps.step_done(snap_rollback, "rolling back");
+    return r;
   }
 };
 
