@@ -48,12 +48,17 @@ bool step(const State& s, const HistoryOp& op, State& out) {
   using K = HistoryOp::Kind;
   if (!op.known) {
     // Unknown outcome. Its return is +infinity, so "never applied" is the search placing it
-    // last. Placed earlier, a put takes effect at some revision above the current one; other
-    // kinds are modelled as having no effect (the simulator resolves them from the log).
+    // last. Placed earlier, a put takes effect at some revision above the current one, and a
+    // release that finds its holder and token frees the lease (a real client whose leader died
+    // mid-request cannot tell whether it applied). Other kinds are modelled as having no effect
+    // (the simulator resolves its own from the log).
     if (op.kind == K::Put) {
       out.exists = true;
       out.value = op.value;
       out.revision_unknown = true;
+    } else if (op.kind == K::Release && !s.holder.empty() && s.holder == op.value && s.token == op.token) {
+      out.holder.clear();
+      out.lock_until = 0;
     }
     return true;
   }
