@@ -107,8 +107,11 @@ struct Conn {
     return ok();
   }
 
-  // Opens `path` for this process alone and checks it is ours (or new).
-  Result<void> open(std::string p) {
+  // Opens `path` for this process alone, checks it is ours (or new) and undamaged, and creates
+  // `schema`. Every commit is fsynced (synchronous=FULL: nothing acknowledged is lost); deleted
+  // content is not zeroed on disk (Debian builds SQLite with secure_delete on), so compaction
+  // and a replaced snapshot free pages without writing them again.
+  Result<void> open(std::string p, const char* journal_mode, const char* schema) {
     path = std::move(p);
     const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    nullptr);
@@ -121,14 +124,23 @@ struct Conn {
     // the connection keeps its locks (and a WAL index) in its own memory: no lock or
     // shared-memory system calls on each transaction. Must come before the first read.
     CST_TRY(exec("PRAGMA locking_mode=EXCLUSIVE"));
-    // A file that is not a database (or a truncated one) fails here with SQLITE_NOTADB/CORRUPT.
-    Stmt st;
-    CST_TRY(prepare(st, "PRAGMA application_id"));
-    if (sqlite3_step(st.s) != SQLITE_ROW) return err("reading the header");
-    const int app = sqlite3_column_int(st.s, 0);
-    if (app != 0 && app != kApplicationId) {
-      return Error(Code::Corrupt, path + " is not a Constellation Raft file (application id " + std::to_string(app) + ")");
+    {
+      // A file that is not a database (or a truncated one) fails here with SQLITE_NOTADB/CORRUPT.
+      Stmt st;
+      CST_TRY(prepare(st, "PRAGMA application_id"));
+      if (sqlite3_step(st.s) != SQLITE_ROW) return err("reading the header");
+      const int app = sqlite3_column_int(st.s, 0);
+      if (app != 0 && app != kApplicationId) {
+        return Error(Code::Corrupt, path + " is not a Constellation Raft file (application id " + std::to_string(app) + ")");
+      }
     }
+    CST_TRY(exec((std::string("PRAGMA journal_mode=") + journal_mode).c_str()));
+    CST_TRY(exec("PRAGMA synchronous=FULL"));
+    CST_TRY(exec("PRAGMA secure_delete=FAST"));
+    CST_TRY(quick_check());
+    CST_TRY(exec(schema));
+    CST_TRY(exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()));
+    CST_TRY(exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()));
     return ok();
   }
 
@@ -222,18 +234,9 @@ RaftStore::~RaftStore() = default;
 Result<std::unique_ptr<RaftStore>> RaftStore::open(const std::string& dir, RaftStoreOptions options) {
   auto impl = std::make_unique<Impl>();
   Conn& log = impl->log;
-  CST_TRY(log.open(dir + "/raft.db"));
-  CST_TRY(log.exec("PRAGMA journal_mode=WAL"));
-  CST_TRY(log.exec("PRAGMA synchronous=FULL"));  // fsync on every commit: nothing acknowledged is lost
+  CST_TRY(log.open(dir + "/raft.db", "WAL", kSchema));
   CST_TRY(log.exec(("PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages)).c_str()));
   CST_TRY(log.exec("PRAGMA journal_size_limit=67108864"));
-  // Deleted log entries are not zeroed on disk (Debian builds SQLite with secure_delete on):
-  // compaction frees pages without writing them again.
-  CST_TRY(log.exec("PRAGMA secure_delete=FAST"));
-  CST_TRY(log.quick_check());
-  CST_TRY(log.exec(kSchema));
-  CST_TRY(log.exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()));
-  CST_TRY(log.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()));
   CST_TRY(log.prepare(impl->begin, "BEGIN IMMEDIATE"));
   CST_TRY(log.prepare(impl->commit, "COMMIT"));
   CST_TRY(log.prepare(impl->rollback, "ROLLBACK"));
@@ -247,14 +250,7 @@ Result<std::unique_ptr<RaftStore>> RaftStore::open(const std::string& dir, RaftS
   CST_TRY(log.prepare(impl->select_state, "SELECT value FROM state WHERE key = ?1"));
 
   Conn& snaps = impl->snaps;
-  CST_TRY(snaps.open(dir + "/snapshots.db"));
-  CST_TRY(snaps.exec("PRAGMA journal_mode=TRUNCATE"));
-  CST_TRY(snaps.exec("PRAGMA synchronous=FULL"));
-  CST_TRY(snaps.exec("PRAGMA secure_delete=FAST"));  // an old snapshot's pages are reused, not zeroed first
-  CST_TRY(snaps.quick_check());
-  CST_TRY(snaps.exec(kSnapshotSchema));
-  CST_TRY(snaps.exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()));
-  CST_TRY(snaps.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()));
+  CST_TRY(snaps.open(dir + "/snapshots.db", "TRUNCATE", kSnapshotSchema));
   CST_TRY(snaps.prepare(impl->snap_begin, "BEGIN IMMEDIATE"));
   CST_TRY(snaps.prepare(impl->snap_commit, "COMMIT"));
   CST_TRY(snaps.prepare(impl->snap_rollback, "ROLLBACK"));
