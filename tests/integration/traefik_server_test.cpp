@@ -9,6 +9,7 @@
 #include "io/os/os.hpp"
 #include "catalog/snapshot_json.hpp"
 #include "traefik/provider_server.hpp"
+#include "cst_test/files.hpp"
 
 #include <filesystem>
 #include <string>
@@ -41,14 +42,7 @@ std::shared_ptr<const catalog::Snapshot> make(bool complete, catalog::Health hea
   return std::make_shared<const catalog::Snapshot>(std::move(s));
 }
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/cst-traefik-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using cst_test::TempDir;
 
 }  // namespace
 
@@ -56,7 +50,7 @@ TEST_CASE("ProviderServer: 503 until complete, then cached bytes, file output, m
   TempDir dir;
   core::metrics::Registry metrics;
   traefik::ServeOptions serve;
-  serve.file_output = (dir.path / "dynamic.yml").string();
+  serve.file_output = (dir.fs() / "dynamic.yml").string();
   serve.default_format = provider::Format::Json;
   auto server = traefik::ProviderServer::start({}, serve, &metrics);
   REQUIRE_MESSAGE(server, (server ? "" : server.error().message()));
@@ -122,7 +116,7 @@ TEST_CASE("ProviderServer: a failing file output is reported and retried") {
   TempDir dir;
   traefik::ServeOptions serve;
   serve.serve_http = false;
-  serve.file_output = (dir.path / "missing-dir" / "dynamic.yml").string();
+  serve.file_output = (dir.fs() / "missing-dir" / "dynamic.yml").string();
   auto server = traefik::ProviderServer::start({}, serve);
   REQUIRE(server);
   auto& s = **server;
@@ -132,7 +126,7 @@ TEST_CASE("ProviderServer: a failing file output is reported and retried") {
   CHECK_FALSE(s.status().file_error.empty());
   CHECK(s.status().file_writes == 0);
   // Once the directory exists the next retry (within about a second) succeeds.
-  std::filesystem::create_directory(dir.path / "missing-dir");
+  std::filesystem::create_directory(dir.fs() / "missing-dir");
   for (int i = 0; i < 300 && s.status().file_writes == 0; ++i) ::usleep(10000);
   CHECK(s.status().file_writes == 1);
   CHECK(s.status().file_error.empty());

@@ -3,6 +3,7 @@
 // their rotation, stop with SIGTERM then SIGKILL, its own restart policy with backoff and a
 // limit, and adoption of running processes by a new supervisor (without duplicating them).
 #include "io/process/supervisor.hpp"
+#include "cst_test/files.hpp"
 
 #include <doctest/doctest.h>
 
@@ -24,17 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/cst-supervisor-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using cst_test::TempDir;
 
 // Collects events; waits for one matching a predicate.
 struct Events {
@@ -106,18 +97,18 @@ ProcessSpec shell(std::string id, std::string script) {
 TEST_CASE("spawn with environment and working directory, output to the log, stop with SIGTERM") {
   TempDir dir;
   Events ev;
-  auto sup = Supervisor::open({dir.path.string(), "", ev.sink()});
+  auto sup = Supervisor::open({dir.path, "", ev.sink()});
   REQUIRE(sup);
   auto spec = shell("web-1", "echo \"hello $GREETING from $(pwd) as $CONSTELLATION_INSTANCE\"; exec sleep 60");
   spec.env["GREETING"] = "bonjour";
-  spec.working_dir = dir.path.string();
+  spec.working_dir = dir.path;
   auto pid = (*sup)->start(spec);
   REQUIRE_MESSAGE(pid, pid.error().to_string());
   CHECK(alive(*pid));
   CHECK((*sup)->start(spec).error().code() == Code::Conflict);
-  auto log = dir.path / "logs" / "web-1.log";
+  auto log = dir.fs() / "logs" / "web-1.log";
   REQUIRE(eventually([&] { return slurp(log).find("hello") != std::string::npos; }));
-  CHECK(slurp(log) == "hello bonjour from " + dir.path.string() + " as web-1\n");
+  CHECK(slurp(log) == "hello bonjour from " + dir.path + " as web-1\n");
   auto info = (*sup)->find("web-1");
   REQUIRE(info);
   CHECK(info->running);
@@ -138,13 +129,13 @@ TEST_CASE("spawn with environment and working directory, output to the log, stop
 TEST_CASE("a process ignoring SIGTERM is killed after the grace period, with its children") {
   TempDir dir;
   Events ev;
-  auto sup = Supervisor::open({dir.path.string(), "", ev.sink()});
+  auto sup = Supervisor::open({dir.path, "", ev.sink()});
   REQUIRE(sup);
   auto spec = shell("stubborn-1", "trap '' TERM; sleep 60 & echo child $!; wait; sleep 60");
   spec.stop_grace = 300ms;
   auto pid = (*sup)->start(spec);
   REQUIRE(pid);
-  auto log = dir.path / "logs" / "stubborn-1.log";
+  auto log = dir.fs() / "logs" / "stubborn-1.log";
   REQUIRE(eventually([&] { return slurp(log).find("child ") != std::string::npos; }));
   int child = std::stoi(slurp(log).substr(6));
   CHECK(alive(child));
@@ -161,7 +152,7 @@ TEST_CASE("a process ignoring SIGTERM is killed after the grace period, with its
 
 TEST_CASE("a missing program is an error, not a crash") {
   TempDir dir;
-  auto sup = Supervisor::open({dir.path.string(), "", {}});
+  auto sup = Supervisor::open({dir.path, "", {}});
   REQUIRE(sup);
   ProcessSpec s;
   s.id = "ghost-1";
@@ -175,7 +166,7 @@ TEST_CASE("a missing program is an error, not a crash") {
 TEST_CASE("restart policy: a crash loop backs off exponentially, then gives up") {
   TempDir dir;
   Events ev;
-  auto sup = Supervisor::open({dir.path.string(), "", ev.sink()});
+  auto sup = Supervisor::open({dir.path, "", ev.sink()});
   REQUIRE(sup);
   auto spec = shell("crash-1", "echo crashing; exit 3");
   health::RestartPolicy p;
@@ -209,7 +200,7 @@ TEST_CASE("a new supervisor adopts running processes instead of starting duplica
   int pid = 0;
   {
     Events ev;
-    auto sup = Supervisor::open({dir.path.string(), "", ev.sink()});
+    auto sup = Supervisor::open({dir.path, "", ev.sink()});
     REQUIRE(sup);
     auto spec = shell("db-1", "exec sleep 60");
     spec.labels["constellation.spec-hash"] = "abc123";
@@ -220,7 +211,7 @@ TEST_CASE("a new supervisor adopts running processes instead of starting duplica
   }
   REQUIRE(alive(pid));
   Events ev;
-  auto sup = Supervisor::open({dir.path.string(), "", ev.sink()});
+  auto sup = Supervisor::open({dir.path, "", ev.sink()});
   REQUIRE(sup);
   auto adopted = ev.wait([](const Event& e) { return e.kind == EventKind::Adopted; }, 1s);
   REQUIRE(adopted);
@@ -244,7 +235,7 @@ TEST_CASE("a recorded pid that now belongs to another process is not adopted") {
   TempDir dir;
   int pid = 0;
   {
-    auto sup = Supervisor::open({dir.path.string(), "", {}});
+    auto sup = Supervisor::open({dir.path, "", {}});
     REQUIRE(sup);
     auto r = (*sup)->start(shell("old-1", "exec sleep 60"));
     REQUIRE(r);
@@ -252,7 +243,7 @@ TEST_CASE("a recorded pid that now belongs to another process is not adopted") {
     (*sup)->close(false);
   }
   // Rewrite the recorded kernel start time: as if the pid had been reused.
-  auto state = dir.path / "processes.json";
+  auto state = dir.fs() / "processes.json";
   auto text = slurp(state);
   auto pos = text.find("\"start_ticks\":");
   REQUIRE(pos != std::string::npos);
@@ -260,7 +251,7 @@ TEST_CASE("a recorded pid that now belongs to another process is not adopted") {
   text.replace(pos, end - pos, "\"start_ticks\":1");
   std::ofstream(state) << text;
   Events ev;
-  auto sup = Supervisor::open({dir.path.string(), "", ev.sink()});
+  auto sup = Supervisor::open({dir.path, "", ev.sink()});
   REQUIRE(sup);
   CHECK_FALSE((*sup)->find("old-1"));
   CHECK(ev.of(EventKind::Adopted, "old-1").empty());
@@ -271,7 +262,7 @@ TEST_CASE("a recorded pid that now belongs to another process is not adopted") {
 
 TEST_CASE("logs rotate by size and keep a bounded number of files") {
   TempDir dir;
-  SupervisorOptions o{dir.path.string(), "", {}};
+  SupervisorOptions o{dir.path, "", {}};
   o.rotate_interval = 50ms;
   auto sup = Supervisor::open(o);
   REQUIRE(sup);
@@ -280,7 +271,7 @@ TEST_CASE("logs rotate by size and keep a bounded number of files") {
   spec.log_max_bytes = 4096;
   spec.log_max_files = 2;
   REQUIRE((*sup)->start(spec));
-  auto log = dir.path / "logs" / "chatty-1.log";
+  auto log = dir.fs() / "logs" / "chatty-1.log";
   REQUIRE(eventually([&] { return fs::exists(log.string() + ".2"); }, 20s));
   CHECK_FALSE(fs::exists(log.string() + ".3"));
   REQUIRE(eventually([&] { return slurp(log).find("line 399") != std::string::npos; }, 20s));
@@ -290,7 +281,7 @@ TEST_CASE("logs rotate by size and keep a bounded number of files") {
 
 TEST_CASE("close(true) stops every process") {
   TempDir dir;
-  auto sup = Supervisor::open({dir.path.string(), "", {}});
+  auto sup = Supervisor::open({dir.path, "", {}});
   REQUIRE(sup);
   auto a = (*sup)->start(shell("a-1", "exec sleep 60"));
   auto b = (*sup)->start(shell("b-1", "exec sleep 60"));

@@ -2,6 +2,7 @@
 // RaftNode's asynchronous forms (put_async, acquire_async, renew_async) on a single voter: each
 // answers exactly once with what its blocking form returns.
 #include <constellation/raft.hpp>
+#include "cst_test/files.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,14 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    path = (std::filesystem::temp_directory_path() / ("cst-raftnode-" + std::to_string(std::random_device{}()))).string();
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using cst_test::TempDir;
 
 std::unique_ptr<RaftNode> single_voter(const TempDir& dir) {
   RaftOptions o;

@@ -3,6 +3,7 @@
 // path, the log on disk shrinks once they are durable, a node restarts from them, and a follower
 // that fell behind a compaction catches up from the leader's snapshot.
 #include <constellation/raft.hpp>
+#include "cst_test/files.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -23,26 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    path = (std::filesystem::temp_directory_path() / ("cst-raftsnap-" + std::to_string(std::random_device{}()))).string();
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-std::int64_t count(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  const auto n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return n;
-}
+using cst_test::TempDir;
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -77,10 +59,10 @@ TEST_CASE("a single voter compacts into snapshots.db, shrinks its log and restar
     (*node)->stop();
   }
   // Compactions were recorded: raft.db kept only the tail of the log, and refers to a snapshot.
-  const auto entries = count(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries");
+  const auto entries = cst_test::sqlite_int(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries");
   CHECK(entries < kKeys);
-  CHECK(count(dir.path + "/raft.db", "SELECT COUNT(*) FROM state WHERE key = 'snapshot_ref'") == 1);
-  CHECK(count(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") >= 1);
+  CHECK(cst_test::sqlite_int(dir.path + "/raft.db", "SELECT COUNT(*) FROM state WHERE key = 'snapshot_ref'") == 1);
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") >= 1);
   {
     auto node = RaftNode::open(o);
     REQUIRE(node.has_value());
@@ -94,7 +76,7 @@ TEST_CASE("a single voter compacts into snapshots.db, shrinks its log and restar
     (*node)->stop();
   }
   // Opening dropped any snapshot raft.db does not refer to (one cut short by the stop).
-  CHECK(count(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
 }
 
 TEST_CASE("a follower behind a compaction catches up from the leader's snapshot and restarts from its own copy") {
@@ -149,7 +131,7 @@ TEST_CASE("a follower behind a compaction catches up from the leader's snapshot 
     (*n)->stop();
   }
   const std::string lag_dir = dir.path + "/n" + std::to_string(lagging);
-  CHECK(count(lag_dir + "/raft.db", "SELECT COUNT(*) FROM state WHERE key = 'snapshot_ref'") == 1);
-  CHECK(count(lag_dir + "/raft.db", "SELECT COUNT(*) FROM entries") < kKeys);
+  CHECK(cst_test::sqlite_int(lag_dir + "/raft.db", "SELECT COUNT(*) FROM state WHERE key = 'snapshot_ref'") == 1);
+  CHECK(cst_test::sqlite_int(lag_dir + "/raft.db", "SELECT COUNT(*) FROM entries") < kKeys);
   for (auto& [id, n] : nodes) n->stop();
 }

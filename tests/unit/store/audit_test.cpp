@@ -2,6 +2,7 @@
 // The audit log table: records round-trip newest first, survive a reopen, keep only the newest
 // max_rows, and a file that is not ours is refused with its name.
 #include "io/store/audit.hpp"
+#include "cst_test/files.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,14 +16,7 @@ using constellation::io::store::AuditLog;
 using constellation::io::store::AuditLogOptions;
 
 namespace {
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/cst-audit-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using cst_test::TempDir;
 
 AuditEntry record(int n, std::string principal = "ci", int status = 200) {
   AuditEntry e;

@@ -2,6 +2,7 @@
 // The SQLite Raft log: round trips, truncation and compaction, and damage detected with a clear
 // error (a flipped entry, a truncated file, a file that is not ours).
 #include "io/store/raft_store.hpp"
+#include "cst_test/files.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -15,14 +16,7 @@ using namespace constellation::raft;
 using constellation::io::store::RaftStore;
 
 namespace {
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/cst-raftstore-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using cst_test::TempDir;
 
 Entry entry(std::uint64_t term, std::uint64_t index, std::string data) {
   Entry e;
@@ -40,12 +34,6 @@ ConfState three() {
   return c;
 }
 
-void exec(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(h);
-}
 }  // namespace
 
 TEST_CASE("a Ready batch round-trips: entries, truncation, hard state, compaction, leader snapshot") {
@@ -107,7 +95,7 @@ TEST_CASE("an entry whose bytes changed on disk is reported as damage, and the l
     rd.hard_state = HardState{Term(1), 1, LogIndex(4)};
     REQUIRE((*s)->save(rd).has_value());
   }
-  exec(dir.path + "/raft.db", "UPDATE entries SET data = X'6578' WHERE idx = 3");
+  cst_test::sqlite_exec(dir.path + "/raft.db", "UPDATE entries SET data = X'6578' WHERE idx = 3");
   auto s = RaftStore::open(dir.path);
   REQUIRE(s.has_value());
   auto st = (*s)->load(three());
@@ -127,7 +115,7 @@ TEST_CASE("a truncated or foreign file is refused with an error naming it") {
     REQUIRE((*s)->save(rd).has_value());
   }
   // Fold the WAL into the main file, then cut the file in the middle of a page.
-  exec(dir.path + "/raft.db", "PRAGMA wal_checkpoint(TRUNCATE)");
+  cst_test::sqlite_exec(dir.path + "/raft.db", "PRAGMA wal_checkpoint(TRUNCATE)");
   const auto size = std::filesystem::file_size(dir.path + "/raft.db");
   std::filesystem::resize_file(dir.path + "/raft.db", size / 2 + 100);
   auto s = RaftStore::open(dir.path);
@@ -177,17 +165,6 @@ Snapshot snapshot_at(std::uint64_t index, core::Bytes data) {
   return s;
 }
 
-std::int64_t rows(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  const auto n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return n;
-}
 }  // namespace
 
 TEST_CASE("a compaction written with put_snapshot is recorded by the next save, after its entries") {
@@ -202,7 +179,7 @@ TEST_CASE("a compaction written with put_snapshot is recorded by the next save, 
     // Written (as a snapshot thread would), then the node stops before recording it.
     REQUIRE((*s)->put_snapshot(snapshot_at(4, core::Bytes(100000, 7))).has_value());
   }
-  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
   {
     auto s = RaftStore::open(dir.path);
     auto st = (*s)->load(three());
@@ -216,8 +193,8 @@ TEST_CASE("a compaction written with put_snapshot is recorded by the next save, 
     more.entries = {entry(1, 7, "e7")};
     REQUIRE((*s)->save({&more}, &snap).has_value());
   }
-  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);  // loading dropped the orphan
-  CHECK(rows(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries") == 3);
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);  // loading dropped the orphan
+  CHECK(cst_test::sqlite_int(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries") == 3);
   {
     auto s = RaftStore::open(dir.path);
     REQUIRE((*s)->load(three()).has_value());
@@ -231,8 +208,8 @@ TEST_CASE("a compaction written with put_snapshot is recorded by the next save, 
     // The next snapshot write prunes those older than the recorded one (2 and 4).
     REQUIRE((*s)->put_snapshot(snapshot_at(6, core::Bytes{6})).has_value());
   }
-  CHECK(rows(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries") == 2);
-  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 2);
+  CHECK(cst_test::sqlite_int(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries") == 2);
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 2);
   {
     auto s = RaftStore::open(dir.path);
     auto st = (*s)->load(three());
@@ -243,8 +220,8 @@ TEST_CASE("a compaction written with put_snapshot is recorded by the next save, 
     REQUIRE(st->entries.size() == 2);
     CHECK(st->entries[0].index == LogIndex(6));
   }
-  CHECK(rows(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
-  CHECK(rows(dir.path + "/snapshots.db", "SELECT idx FROM snapshots") == 5);
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT idx FROM snapshots") == 5);
 }
 
 TEST_CASE("a snapshot record whose data is missing from snapshots.db is refused, naming both files") {
@@ -255,7 +232,7 @@ TEST_CASE("a snapshot record whose data is missing from snapshots.db is refused,
     rd.snapshot = snapshot_at(3, core::Bytes{1, 2, 3});
     REQUIRE((*s)->save(rd).has_value());
   }
-  exec(dir.path + "/snapshots.db", "DELETE FROM snapshots");
+  cst_test::sqlite_exec(dir.path + "/snapshots.db", "DELETE FROM snapshots");
   auto s = RaftStore::open(dir.path);
   REQUIRE(s.has_value());
   auto st = (*s)->load(three());
@@ -299,7 +276,7 @@ TEST_CASE("a snapshot stored inline in raft.db by an earlier build still loads, 
     std::snprintf(h, sizeof h, "%02x", b);
     hex += h;
   }
-  exec(dir.path + "/raft.db", "INSERT INTO state(key, value) VALUES ('snapshot', X'" + hex + "')");
+  cst_test::sqlite_exec(dir.path + "/raft.db", "INSERT INTO state(key, value) VALUES ('snapshot', X'" + hex + "')");
   {
     auto s = RaftStore::open(dir.path);
     auto st = (*s)->load(three());
@@ -311,7 +288,7 @@ TEST_CASE("a snapshot stored inline in raft.db by an earlier build still loads, 
     REQUIRE((*s)->put_snapshot(next).has_value());
     REQUIRE((*s)->save({}, &next).has_value());
   }
-  CHECK(rows(dir.path + "/raft.db", "SELECT COUNT(*) FROM state WHERE key = 'snapshot'") == 0);
+  CHECK(cst_test::sqlite_int(dir.path + "/raft.db", "SELECT COUNT(*) FROM state WHERE key = 'snapshot'") == 0);
   auto s = RaftStore::open(dir.path);
   auto st = (*s)->load(three());
   REQUIRE(st.has_value());
