@@ -40,6 +40,13 @@ class Runtime {
   void set_peer_address(std::uint64_t id, const std::string& address);
   Result<std::uint64_t> wait_for_leader(Clock::time_point deadline);
   RaftStatus status() const;
+  /// Log transactions written so far, by the thread that wrote them: the control loop (a small
+  /// write while the disk was idle, ADR 0065) or the storage thread. For tests and diagnostics.
+  struct WriteCounts {
+    std::uint64_t on_loop = 0;
+    std::uint64_t on_storage_thread = 0;
+  };
+  WriteCounts write_counts() const;
   std::uint64_t revision() const;
   int raft_port() const;
   const RaftOptions& options() const;

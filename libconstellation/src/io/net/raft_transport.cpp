@@ -412,6 +412,14 @@ struct RaftTransport::Impl : std::enable_shared_from_this<RaftTransport::Impl> {
     }
   }
 
+  void flush() {
+    if (stopped) return;
+    // The posted write (flush_posted) still runs; it finds the peer writing or its queue empty.
+    for (auto& [id, p] : peers) {
+      if (p->flush_posted) write(*p, false);
+    }
+  }
+
   void stop() {
     if (stopped) return;
     stopped = true;
@@ -454,6 +462,7 @@ Result<std::unique_ptr<RaftTransport>> RaftTransport::start(asio::io_context& io
 }
 
 void RaftTransport::send(std::uint64_t peer, core::Bytes payload) { impl_->send(peer, std::move(payload)); }
+void RaftTransport::flush() { impl_->flush(); }
 void RaftTransport::set_peer(std::uint64_t peer, std::string address) {
   impl_->opts.peers[peer] = address;
   auto it = impl_->peers.find(peer);

@@ -91,6 +91,10 @@ class RaftTransport {
 
   /// Queues payload for peer (dialing if needed). Call on the io_context's thread.
   void send(std::uint64_t peer, core::Bytes payload);
+  /// Starts writing what send() queued now instead of when the current handler returns (a
+  /// caller about to block, as on a disk write, lets its messages leave first). Call on the
+  /// io_context's thread.
+  void flush();
   /// Adds or changes a peer's address (membership changes). Call on the io_context's thread.
   void set_peer(std::uint64_t peer, std::string address);
   /// The bound listen port.
