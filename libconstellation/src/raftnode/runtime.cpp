@@ -64,7 +64,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
     bool write = false;
   };
   std::deque<Job> jobs;
-  std::size_t writes_in_flight = 0;  // write jobs handed to the storage thread, not yet durable
+  std::size_t writes_in_flight = 0;  // write jobs not yet through persisted() (either thread)
   std::size_t writes_durable = 0;    // durable writes whose jobs wait behind an earlier job
   static constexpr std::size_t kMaxWritesInFlight = 16;  // back-pressure when the disk stalls
   // A write of at most this many entries, while nothing else is being written, is done on the

@@ -2,7 +2,8 @@
 //
 // The node runtime: drives one Raft core and the lease/KV state machine on a control loop (an
 // Asio io_context on its own thread), persists every Ready on a storage thread (one SQLite
-// transaction and fsync per batch; votes and acknowledgements leave only after it), and talks to
+// transaction and fsync per batch; votes and acknowledgements leave only after it) — or, for a
+// small write while the disk is idle, on the loop itself (ADR 0065) — and talks to
 // peers through the Raft transport. Public calls come from any thread and are posted to the loop;
 // nothing inside the loop takes a lock except the published status. docs/adr/0025-node-runtime.md.
 #pragma once
