@@ -139,6 +139,11 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::uint64_t next_seq = 0;
   std::set<std::uint64_t> outstanding;
   std::atomic<bool> stopped{false};
+  // Requests from callers' threads reach the loop through post(). Once stop() has joined the
+  // loop it closes this door and runs what is still queued on its own thread, so a request that
+  // raced the shutdown is answered (Unavailable) rather than dropped with the queue.
+  std::mutex post_mu;
+  bool closed = false;
   int port = 0;  // the bound Raft port, fixed at start (readable from any thread)
 
   Clock::duration election_timeout() const { return opts.tick * opts.election_ticks; }
@@ -262,7 +267,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   }
 
   void pump() {
-    while (!failed && writes_in_flight < kMaxWritesInFlight && core->has_ready()) {
+    while (!failed && !stopping && writes_in_flight < kMaxWritesInFlight && core->has_ready()) {
       auto rd = std::make_shared<Ready>(core->ready());
       if (rd->snapshot && !rd->snapshot_from_leader) {
         // This node's own compaction: written off the write path. The entries it covers were
@@ -540,12 +545,23 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
     conf_waiters.clear();
   }
 
-  // Runs fn on the loop and waits for its result (for control operations).
+  // Queues fn on the loop for a caller's request; false once the node has stopped (the caller
+  // answers the request itself then).
+  template <class F>
+  bool post(F&& fn) {
+    std::lock_guard<std::mutex> g(post_mu);
+    if (closed) return false;
+    asio::post(io, std::forward<F>(fn));
+    return true;
+  }
+
+  // Runs fn on the loop (or, during stop(), on the stopping thread) and waits for its result,
+  // for control operations; `gone` when the node has already stopped.
   template <class T, class F>
-  T on_loop(F&& fn) {
-    std::promise<T> p;
-    auto f = p.get_future();
-    asio::post(io, [&] { p.set_value(fn()); });
+  T on_loop(F&& fn, T gone) {
+    auto p = std::make_shared<std::promise<T>>();
+    auto f = p->get_future();
+    if (!post([p, fn = std::forward<F>(fn)]() mutable { p->set_value(fn()); })) return gone;
     return f.get();
   }
 };
@@ -661,7 +677,7 @@ void Runtime::stop() {
     (void)d.core->transfer_leadership(best);
     d.pump();
     return true;
-  });
+  }, false);
   while (transferring && Clock::now() < deadline) {
     {
       std::lock_guard<std::mutex> g(d.status_mu);
@@ -680,7 +696,7 @@ void Runtime::stop() {
     d.fail_all(Error(Code::Unavailable, "the raft node is stopping"));
     d.transport->stop();
     return 0;
-  });
+  }, 0);
   {
     std::lock_guard<std::mutex> g(d.snapshot_mu);
     d.snapshot_stop = true;
@@ -696,6 +712,14 @@ void Runtime::stop() {
   d.work.reset();
   d.io.stop();
   if (d.loop_thread.joinable()) d.loop_thread.join();
+  // Requests posted after fail_all() ran but before the loop stopped are still queued: run
+  // them here (each finds the node stopping and answers Unavailable), then accept no more.
+  {
+    std::lock_guard<std::mutex> g(d.post_mu);
+    d.closed = true;
+  }
+  d.io.restart();
+  d.io.poll();
   d.transport.reset();
   d.store.reset();
   d.lock.reset();
@@ -715,23 +739,24 @@ void Runtime::submit(lease::Command cmd, Clock::time_point deadline, std::functi
     cmd.first_outstanding = *d.outstanding.begin();
   }
   // The session's window of outstanding commands closes when the answer is handed out.
-  auto finish = [&d, seq = cmd.seq, done = std::move(done)](Result<lease::Response> r) {
+  auto finish = std::make_shared<std::function<void(Result<lease::Response>)>>([&d, seq = cmd.seq, done = std::move(done)](Result<lease::Response> r) {
     {
       std::lock_guard<std::mutex> g(d.session_mu);
       d.outstanding.erase(seq);
     }
     done(std::move(r));
-  };
+  });
   core::Bytes bytes = cmd.encode();
   const auto key = std::make_pair(cmd.session, cmd.seq);
-  asio::post(d.io, [&d, finish = std::move(finish), bytes = std::move(bytes), key, deadline]() mutable {
+  const bool queued = d.post([&d, finish, bytes = std::move(bytes), key, deadline]() mutable {
     if (d.stopping || d.failed) {
-      finish(Error(Code::Unavailable, "the raft node is stopping"));
+      (*finish)(Error(Code::Unavailable, "the raft node is stopping"));
       return;
     }
-    d.pending.emplace(key, Impl::Waiter{std::move(finish), bytes, deadline, Clock::now() + d.election_timeout() * 2});
+    d.pending.emplace(key, Impl::Waiter{std::move(*finish), bytes, deadline, Clock::now() + d.election_timeout() * 2});
     d.enqueue(std::move(bytes));
   });
+  if (!queued) (*finish)(Error(Code::Unavailable, "the raft node is stopped"));
 }
 
 Result<lease::Response> Runtime::execute(lease::Command cmd, Clock::time_point deadline) {
@@ -750,7 +775,7 @@ Result<void> Runtime::read(std::function<void(const lease::Machine&)> serve, Clo
   if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
   auto promise = std::make_shared<std::promise<Result<void>>>();
   auto future = promise->get_future();
-  asio::post(d.io, [&d, promise, serve = std::move(serve), deadline]() mutable {
+  const bool queued = d.post([&d, promise, serve = std::move(serve), deadline]() mutable {
     if (d.stopping || d.failed) {
       promise->set_value(Error(Code::Unavailable, "the raft node is stopping"));
       return;
@@ -760,6 +785,7 @@ Result<void> Runtime::read(std::function<void(const lease::Machine&)> serve, Clo
     d.issue_read(ctx);
     d.pump();
   });
+  if (!queued) return Error(Code::Unavailable, "the raft node is stopped");
   if (future.wait_until(deadline + std::chrono::seconds(1)) != std::future_status::ready) {
     return Error(Code::Timeout, "no answer from the raft node");
   }
@@ -778,7 +804,7 @@ Result<std::vector<lease::Event>> Runtime::watch(const std::string& prefix, std:
   if (now) return std::move(*now);
   auto promise = std::make_shared<std::promise<Result<std::vector<lease::Event>>>>();
   auto future = promise->get_future();
-  asio::post(d.io, [&d, promise, prefix, after, until] {
+  const bool queued = d.post([&d, promise, prefix, after, until] {
     if (d.stopping || d.failed) {
       promise->set_value(Error(Code::Unavailable, "the raft node is stopping"));
       return;
@@ -790,6 +816,7 @@ Result<std::vector<lease::Event>> Runtime::watch(const std::string& prefix, std:
     }
     d.watchers.push_back(Impl::Watcher{prefix, after, promise, until});
   });
+  if (!queued) return Error(Code::Unavailable, "the raft node is stopped");
   if (future.wait_until(until + std::chrono::seconds(1)) != std::future_status::ready) {
     return std::vector<lease::Event>{};
   }
@@ -800,6 +827,7 @@ Result<void> Runtime::transfer(std::uint64_t target, Clock::time_point deadline)
   Impl& d = *impl_;
   if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
   auto chosen = d.on_loop<Result<PeerId>>([&d, target]() -> Result<PeerId> {
+    if (d.stopping || d.failed) return Error(Code::Unavailable, "the raft node is stopping");
     if (d.core->role() != Role::Leader) {
       return Error(Code::NotLeader, "leadership transfer starts on the leader (" + std::to_string(d.core->leader()) + ")");
     }
@@ -819,7 +847,7 @@ Result<void> Runtime::transfer(std::uint64_t target, Clock::time_point deadline)
     CST_TRY(d.core->transfer_leadership(t));
     d.pump();
     return t;
-  });
+  }, Result<PeerId>(Error(Code::Unavailable, "the raft node is stopped")));
   if (!chosen) return std::move(chosen).error();
   while (Clock::now() < deadline) {
     {
@@ -836,7 +864,11 @@ Result<void> Runtime::change(ConfChange cc, const std::string& address, Clock::t
   if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
   auto promise = std::make_shared<std::promise<Result<void>>>();
   auto future = promise->get_future();
-  asio::post(d.io, [&d, promise, cc, address] {
+  const bool queued = d.post([&d, promise, cc, address] {
+    if (d.stopping || d.failed) {
+      promise->set_value(Error(Code::Unavailable, "the raft node is stopping"));
+      return;
+    }
     if (!address.empty()) d.transport->set_peer(cc.peer, address);
     auto r = d.core->propose_conf_change(cc);
     if (!r) {
@@ -846,6 +878,7 @@ Result<void> Runtime::change(ConfChange cc, const std::string& address, Clock::t
     d.conf_waiters[r->value()] = promise;
     d.pump();
   });
+  if (!queued) return Error(Code::Unavailable, "the raft node is stopped");
   if (future.wait_until(deadline) != std::future_status::ready) {
     return Error(Code::Timeout, "the membership change did not commit in time (it may still)");
   }
@@ -883,8 +916,8 @@ int Runtime::raft_port() const { return impl_->port; }
 void Runtime::set_peer_address(std::uint64_t id, const std::string& address) {
   Impl& d = *impl_;
   if (d.stopped || id == d.opts.id || address.empty()) return;
-  asio::post(d.io, [&d, id, address] {
-    if (!d.stopped) d.transport->set_peer(id, address);
+  (void)d.post([&d, id, address] {
+    if (!d.stopping) d.transport->set_peer(id, address);
   });
 }
 const RaftOptions& Runtime::options() const { return impl_->opts; }
