@@ -67,11 +67,12 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   std::size_t writes_in_flight = 0;  // write jobs not yet through persisted() (either thread)
   std::size_t writes_durable = 0;    // durable writes whose jobs wait behind an earlier job
   static constexpr std::size_t kMaxWritesInFlight = 16;  // back-pressure when the disk stalls
-  // A write of at most this many entries, while nothing else is being written, is done on the
-  // loop thread itself (write_inline): one client's commit then costs no hand-off to the
-  // storage thread and back — on a small VM each wake-up costs tens of microseconds, as much
-  // as half the disk's flush. Bigger batches (load) go to the storage thread, so the disk
-  // keeps overlapping with replication and with the HTTP front (ADR 0065).
+  // A write of at most this many entries, while nothing else is being written and at most
+  // this many of this node's requests wait, is done on the loop thread itself (write_inline):
+  // one client's commit then costs no hand-off to the storage thread and back — on a small VM
+  // each wake-up costs tens of microseconds, as much as half the disk's flush. Under load the
+  // storage thread writes, so the disk keeps overlapping with replication and with the HTTP
+  // front (ADR 0065).
   static constexpr std::size_t kInlineWriteMaxEntries = 4;
   std::optional<HardState> lazy_hard_state;  // a commit index waiting for the next batch
   std::uint64_t log_bytes_since_snapshot = 0;  // payload bytes applied since the last compaction
@@ -336,7 +337,12 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   // kInlineWriteMaxEntries). This Ready's messages leave before the disk wait; the result is
   // handled as the storage thread's would be, by persisted() after this handler returns.
   bool write_inline(const std::shared_ptr<Ready>& rd) {
-    if (writes_in_flight != 1 || rd->entries.size() > kInlineWriteMaxEntries || rd->snapshot) return false;
+    // Few entries, no snapshot, and few of this node's own clients waiting (a leader under load
+    // has many: its loop should keep serving them rather than wait on the disk).
+    if (writes_in_flight != 1 || rd->entries.size() > kInlineWriteMaxEntries || rd->snapshot ||
+        pending.size() > kInlineWriteMaxEntries) {
+      return false;
+    }
     {
       std::lock_guard<std::mutex> g(storage_mu);
       if (storage_busy || !storage_queue.empty() || storage_compaction) return false;
