@@ -3,6 +3,7 @@
 // answers exactly once with what its blocking form returns.
 #include <constellation/raft.hpp>
 #include "cst_test/files.hpp"
+#include "cst_test/raft.hpp"
 
 #include <doctest/doctest.h>
 
@@ -20,11 +21,7 @@ namespace {
 using cst_test::TempDir;
 
 std::unique_ptr<RaftNode> single_voter(const TempDir& dir) {
-  RaftOptions o;
-  o.id = 1;
-  o.data_dir = dir.path;
-  o.voters[1] = "127.0.0.1:0";
-  o.log_level = "off";
+  RaftOptions o = cst_test::single_voter_options(dir.path);
   auto node = RaftNode::open(o);
   REQUIRE(node.has_value());
   REQUIRE((*node)->wait_for_leader(5000ms).has_value());

@@ -4,6 +4,7 @@
 // that fell behind a compaction catches up from the leader's snapshot.
 #include <constellation/raft.hpp>
 #include "cst_test/files.hpp"
+#include "cst_test/raft.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -44,11 +45,7 @@ std::string value_of(int i) { return "value-" + std::to_string(i) + std::string(
 
 TEST_CASE("a single voter compacts into snapshots.db, shrinks its log and restarts from the snapshot") {
   TempDir dir;
-  RaftOptions o;
-  o.id = 1;
-  o.data_dir = dir.path;
-  o.voters[1] = "127.0.0.1:0";
-  o.log_level = "off";
+  RaftOptions o = cst_test::single_voter_options(dir.path);
   o.snapshot_entries = 100;
   constexpr int kKeys = 1500;
   {

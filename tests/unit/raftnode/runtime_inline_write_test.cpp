@@ -3,6 +3,7 @@
 // burst goes to the storage thread, and either way every write is durable and in order.
 #include "raftnode/runtime.hpp"
 #include "cst_test/files.hpp"
+#include "cst_test/raft.hpp"
 
 #include <doctest/doctest.h>
 
@@ -21,11 +22,7 @@ namespace {
 using cst_test::TempDir;
 
 std::unique_ptr<raftnode::Runtime> single_voter(const TempDir& dir) {
-  RaftOptions o;
-  o.id = 1;
-  o.data_dir = dir.path;
-  o.voters[1] = "127.0.0.1:0";
-  o.log_level = "off";
+  RaftOptions o = cst_test::single_voter_options(dir.path);
   auto rt = raftnode::Runtime::open(o);
   REQUIRE(rt.has_value());
   REQUIRE((*rt)->wait_for_leader(raftnode::Clock::now() + 5s).has_value());

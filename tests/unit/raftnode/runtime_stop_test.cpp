@@ -3,6 +3,7 @@
 // exactly once and every blocking one returns — none is dropped with the loop's queue.
 #include "raftnode/runtime.hpp"
 #include "cst_test/files.hpp"
+#include "cst_test/raft.hpp"
 
 #include <doctest/doctest.h>
 
@@ -33,11 +34,7 @@ lease::Command put(std::string key) {
 
 TEST_CASE("stop while other threads submit: each callback runs once, each blocking call returns") {
   TempDir dir;
-  RaftOptions o;
-  o.id = 1;
-  o.data_dir = dir.path;
-  o.voters[1] = "127.0.0.1:0";
-  o.log_level = "off";
+  RaftOptions o = cst_test::single_voter_options(dir.path);
   auto opened = raftnode::Runtime::open(o);
   REQUIRE(opened.has_value());
   std::shared_ptr<raftnode::Runtime> rt = std::move(*opened);
