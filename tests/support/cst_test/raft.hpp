@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Options for a Raft node in a unit test: the embedded default's shape (one voter), quiet.
+// Raft helpers for unit tests: a node in the embedded default's shape (one voter, quiet), and
+// the state machine's put command.
 #pragma once
 
 #include <constellation/raft.hpp>
+#include "lease/machine.hpp"
 
 #include <string>
 
@@ -17,6 +19,15 @@ inline constellation::RaftOptions single_voter_options(const std::string& data_d
   o.voters[1] = "127.0.0.1:0";
   o.log_level = "off";
   return o;
+}
+
+/// A put of `value` at `key`, as the node runtime submits it.
+inline constellation::lease::Command put_command(std::string key, std::string value) {
+  constellation::lease::Command c;
+  c.op = constellation::lease::Op::Put;
+  c.key = std::move(key);
+  c.value = std::move(value);
+  return c;
 }
 
 }  // namespace cst_test

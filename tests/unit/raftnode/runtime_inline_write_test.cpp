@@ -29,14 +29,6 @@ std::unique_ptr<raftnode::Runtime> single_voter(const TempDir& dir) {
   return std::move(*rt);
 }
 
-lease::Command put(std::string key, std::string value) {
-  lease::Command c;
-  c.op = lease::Op::Put;
-  c.key = std::move(key);
-  c.value = std::move(value);
-  return c;
-}
-
 std::optional<lease::KeyValue> get(raftnode::Runtime& rt, const std::string& key) {
   std::optional<lease::KeyValue> out;
   auto r = rt.read([&](const lease::Machine& m) { out = m.get(key); }, raftnode::Clock::now() + 5s);
@@ -55,7 +47,7 @@ TEST_CASE("one write at a time is written on the loop; a burst on the storage th
     auto rt = single_voter(dir);
     const auto before = rt->write_counts();
     for (int i = 0; i < kOneByOne; ++i) {
-      auto r = rt->execute(put("one/" + std::to_string(i), "v" + std::to_string(i)), raftnode::Clock::now() + 5s);
+      auto r = rt->execute(cst_test::put_command("one/" + std::to_string(i), "v" + std::to_string(i)), raftnode::Clock::now() + 5s);
       REQUIRE(r.has_value());
       REQUIRE(r->ok());
       CHECK(r->revision > last_revision);
@@ -82,11 +74,11 @@ TEST_CASE("one write at a time is written on the loop; a burst on the storage th
       if (static_cast<int>(revisions.size()) == kBurst) all.set_value();
     };
     raftnode::Runtime* node = rt.get();
-    node->submit(put("start", "x"), raftnode::Clock::now() + 10s, [&, node](Result<lease::Response> r) {
+    node->submit(cst_test::put_command("start", "x"), raftnode::Clock::now() + 10s, [&, node](Result<lease::Response> r) {
       if (!r || !r->ok()) failed++;
       for (int i = 0; i < kBurst; ++i) {
         const std::string key = (i % 2 ? "one/" : "burst/") + std::to_string(i % kOneByOne);
-        node->submit(put(key, "b" + std::to_string(i)), raftnode::Clock::now() + 10s, on_answer);
+        node->submit(cst_test::put_command(key, "b" + std::to_string(i)), raftnode::Clock::now() + 10s, on_answer);
       }
     });
     REQUIRE(all.get_future().wait_for(20s) == std::future_status::ready);

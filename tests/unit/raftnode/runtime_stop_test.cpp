@@ -22,14 +22,6 @@ namespace {
 
 using cst_test::TempDir;
 
-lease::Command put(std::string key) {
-  lease::Command c;
-  c.op = lease::Op::Put;
-  c.key = std::move(key);
-  c.value = "v";
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("stop while other threads submit: each callback runs once, each blocking call returns") {
@@ -54,7 +46,7 @@ TEST_CASE("stop while other threads submit: each callback runs once, each blocki
       for (int i = 0, after = 0; after < 100; ++i) {
         if (stopped) ++after;
         std::atomic<int>& counter = answers[t].emplace_back(0);
-        rt->submit(put("k" + std::to_string(t) + "/" + std::to_string(i % 50)), raftnode::Clock::now() + 10s,
+        rt->submit(cst_test::put_command("k" + std::to_string(t) + "/" + std::to_string(i % 50), "v"), raftnode::Clock::now() + 10s,
                    [&counter](Result<lease::Response>) { counter.fetch_add(1); });
         if (i % 64 == 0) std::this_thread::yield();
       }
@@ -63,7 +55,7 @@ TEST_CASE("stop while other threads submit: each callback runs once, each blocki
   // A blocking writer and a blocking reader as well: both must return once the node stops.
   threads.emplace_back([&] {
     while (!go) std::this_thread::yield();
-    while (!stopped) (void)rt->execute(put("blocking"), raftnode::Clock::now() + 10s);
+    while (!stopped) (void)rt->execute(cst_test::put_command("blocking", "v"), raftnode::Clock::now() + 10s);
     blocking_returned++;
   });
   threads.emplace_back([&] {
