@@ -4,12 +4,12 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "catalog/snapshot_json.hpp"
 #include "core/metrics.hpp"
+#include "cst_test/files.hpp"
 #include "io/http/server.hpp"
 #include "io/os/os.hpp"
-#include "catalog/snapshot_json.hpp"
 #include "traefik/provider_server.hpp"
-#include "cst_test/files.hpp"
 
 #include <filesystem>
 #include <string>

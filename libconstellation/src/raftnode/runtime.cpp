@@ -368,7 +368,8 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       std::optional<Snapshot> compaction;
       {
         std::unique_lock<std::mutex> g(storage_mu);
-        storage_cv.wait(g, [this] { return storage_stop || (!storage_busy && (!storage_queue.empty() || storage_compaction)); });
+        storage_cv.wait(
+            g, [this] { return storage_stop || (!storage_busy && (!storage_queue.empty() || storage_compaction)); });
         if (storage_stop) return;
         batch.swap(storage_queue);
         compaction.swap(storage_compaction);
@@ -668,22 +669,24 @@ void Runtime::stop() {
   // Graceful: a leader hands over first (dissertation §3.10), so the group does not wait for an
   // election timeout.
   const auto deadline = Clock::now() + d.election_timeout() * 2;
-  bool transferring = d.on_loop<bool>([&d] {
-    if (d.failed || d.core->role() != Role::Leader || d.core->conf().voters.size() < 2) return false;
-    const Status st = d.core->status();
-    PeerId best = 0;
-    LogIndex best_match(0);
-    for (const auto& [id, pr] : st.progress) {
-      if (id != d.opts.id && st.conf.is_voter(id) && (best == 0 || pr.match > best_match)) {
-        best = id;
-        best_match = pr.match;
-      }
-    }
-    if (best == 0) return false;
-    (void)d.core->transfer_leadership(best);
-    d.pump();
-    return true;
-  }, false);
+  bool transferring = d.on_loop<bool>(
+      [&d] {
+        if (d.failed || d.core->role() != Role::Leader || d.core->conf().voters.size() < 2) return false;
+        const Status st = d.core->status();
+        PeerId best = 0;
+        LogIndex best_match(0);
+        for (const auto& [id, pr] : st.progress) {
+          if (id != d.opts.id && st.conf.is_voter(id) && (best == 0 || pr.match > best_match)) {
+            best = id;
+            best_match = pr.match;
+          }
+        }
+        if (best == 0) return false;
+        (void)d.core->transfer_leadership(best);
+        d.pump();
+        return true;
+      },
+      false);
   while (transferring && Clock::now() < deadline) {
     {
       std::lock_guard<std::mutex> g(d.status_mu);
@@ -695,14 +698,16 @@ void Runtime::stop() {
     // Let TimeoutNow and the last appends reach the wire before the sockets close.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  d.on_loop<int>([&d] {
-    d.stopping = true;
-    d.tick_timer.cancel();
-    d.commit_timer.cancel();
-    d.fail_all(Error(Code::Unavailable, "the raft node is stopping"));
-    d.transport->stop();
-    return 0;
-  }, 0);
+  d.on_loop<int>(
+      [&d] {
+        d.stopping = true;
+        d.tick_timer.cancel();
+        d.commit_timer.cancel();
+        d.fail_all(Error(Code::Unavailable, "the raft node is stopping"));
+        d.transport->stop();
+        return 0;
+      },
+      0);
   {
     std::lock_guard<std::mutex> g(d.snapshot_mu);
     d.snapshot_stop = true;
@@ -745,13 +750,14 @@ void Runtime::submit(lease::Command cmd, Clock::time_point deadline, std::functi
     cmd.first_outstanding = *d.outstanding.begin();
   }
   // The session's window of outstanding commands closes when the answer is handed out.
-  auto finish = std::make_shared<std::function<void(Result<lease::Response>)>>([&d, seq = cmd.seq, done = std::move(done)](Result<lease::Response> r) {
-    {
-      std::lock_guard<std::mutex> g(d.session_mu);
-      d.outstanding.erase(seq);
-    }
-    done(std::move(r));
-  });
+  auto finish = std::make_shared<std::function<void(Result<lease::Response>)>>(
+      [&d, seq = cmd.seq, done = std::move(done)](Result<lease::Response> r) {
+        {
+          std::lock_guard<std::mutex> g(d.session_mu);
+          d.outstanding.erase(seq);
+        }
+        done(std::move(r));
+      });
   core::Bytes bytes = cmd.encode();
   const auto key = std::make_pair(cmd.session, cmd.seq);
   const bool queued = d.post([&d, finish, bytes = std::move(bytes), key, deadline]() mutable {
@@ -832,28 +838,31 @@ Result<std::vector<lease::Event>> Runtime::watch(const std::string& prefix, std:
 Result<void> Runtime::transfer(std::uint64_t target, Clock::time_point deadline) {
   Impl& d = *impl_;
   if (d.stopped) return Error(Code::Unavailable, "the raft node is stopped");
-  auto chosen = d.on_loop<Result<PeerId>>([&d, target]() -> Result<PeerId> {
-    if (d.stopping || d.failed) return Error(Code::Unavailable, "the raft node is stopping");
-    if (d.core->role() != Role::Leader) {
-      return Error(Code::NotLeader, "leadership transfer starts on the leader (" + std::to_string(d.core->leader()) + ")");
-    }
-    const Status st = d.core->status();
-    PeerId t = target;
-    if (t == 0) {
-      LogIndex best(0);
-      for (const auto& [id, pr] : st.progress) {
-        if (id != d.opts.id && st.conf.is_voter(id) && (t == 0 || pr.match > best)) {
-          t = id;
-          best = pr.match;
+  auto chosen = d.on_loop<Result<PeerId>>(
+      [&d, target]() -> Result<PeerId> {
+        if (d.stopping || d.failed) return Error(Code::Unavailable, "the raft node is stopping");
+        if (d.core->role() != Role::Leader) {
+          return Error(Code::NotLeader,
+                       "leadership transfer starts on the leader (" + std::to_string(d.core->leader()) + ")");
         }
-      }
-      if (t == 0) return Error(Code::InvalidArgument, "no other voter to hand leadership to");
-    }
-    if (t == d.opts.id) return t;
-    CST_TRY(d.core->transfer_leadership(t));
-    d.pump();
-    return t;
-  }, Result<PeerId>(Error(Code::Unavailable, "the raft node is stopped")));
+        const Status st = d.core->status();
+        PeerId t = target;
+        if (t == 0) {
+          LogIndex best(0);
+          for (const auto& [id, pr] : st.progress) {
+            if (id != d.opts.id && st.conf.is_voter(id) && (t == 0 || pr.match > best)) {
+              t = id;
+              best = pr.match;
+            }
+          }
+          if (t == 0) return Error(Code::InvalidArgument, "no other voter to hand leadership to");
+        }
+        if (t == d.opts.id) return t;
+        CST_TRY(d.core->transfer_leadership(t));
+        d.pump();
+        return t;
+      },
+      Result<PeerId>(Error(Code::Unavailable, "the raft node is stopped")));
   if (!chosen) return std::move(chosen).error();
   while (Clock::now() < deadline) {
     {
@@ -909,7 +918,8 @@ RaftStatus Runtime::status() const {
 }
 
 Runtime::WriteCounts Runtime::write_counts() const {
-  return {impl_->saves_on_loop.load(std::memory_order_relaxed), impl_->saves_on_storage_thread.load(std::memory_order_relaxed)};
+  return {impl_->saves_on_loop.load(std::memory_order_relaxed),
+          impl_->saves_on_storage_thread.load(std::memory_order_relaxed)};
 }
 
 std::uint64_t Runtime::revision() const {

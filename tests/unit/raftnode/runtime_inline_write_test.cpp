@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // ADR 0065: a small write while nothing else is in flight is written on the control loop, a
 // burst goes to the storage thread, and either way every write is durable and in order.
-#include "raftnode/runtime.hpp"
 #include "cst_test/files.hpp"
 #include "cst_test/raft.hpp"
+#include "raftnode/runtime.hpp"
 
 #include <doctest/doctest.h>
 
@@ -47,7 +47,8 @@ TEST_CASE("one write at a time is written on the loop; a burst on the storage th
     auto rt = single_voter(dir);
     const auto before = rt->write_counts();
     for (int i = 0; i < kOneByOne; ++i) {
-      auto r = rt->execute(cst_test::put_command("one/" + std::to_string(i), "v" + std::to_string(i)), raftnode::Clock::now() + 5s);
+      auto r = rt->execute(cst_test::put_command("one/" + std::to_string(i), "v" + std::to_string(i)),
+                           raftnode::Clock::now() + 5s);
       REQUIRE(r.has_value());
       REQUIRE(r->ok());
       CHECK(r->revision > last_revision);
@@ -74,13 +75,14 @@ TEST_CASE("one write at a time is written on the loop; a burst on the storage th
       if (static_cast<int>(revisions.size()) == kBurst) all.set_value();
     };
     raftnode::Runtime* node = rt.get();
-    node->submit(cst_test::put_command("start", "x"), raftnode::Clock::now() + 10s, [&, node](Result<lease::Response> r) {
-      if (!r || !r->ok()) failed++;
-      for (int i = 0; i < kBurst; ++i) {
-        const std::string key = (i % 2 ? "one/" : "burst/") + std::to_string(i % kOneByOne);
-        node->submit(cst_test::put_command(key, "b" + std::to_string(i)), raftnode::Clock::now() + 10s, on_answer);
-      }
-    });
+    node->submit(
+        cst_test::put_command("start", "x"), raftnode::Clock::now() + 10s, [&, node](Result<lease::Response> r) {
+          if (!r || !r->ok()) failed++;
+          for (int i = 0; i < kBurst; ++i) {
+            const std::string key = (i % 2 ? "one/" : "burst/") + std::to_string(i % kOneByOne);
+            node->submit(cst_test::put_command(key, "b" + std::to_string(i)), raftnode::Clock::now() + 10s, on_answer);
+          }
+        });
     REQUIRE(all.get_future().wait_for(20s) == std::future_status::ready);
     CHECK(failed == 0);
     {

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Stopping a node while other threads keep calling it: every asynchronous request is answered
 // exactly once and every blocking one returns — none is dropped with the loop's queue.
-#include "raftnode/runtime.hpp"
 #include "cst_test/files.hpp"
 #include "cst_test/raft.hpp"
+#include "raftnode/runtime.hpp"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <deque>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -46,8 +46,8 @@ TEST_CASE("stop while other threads submit: each callback runs once, each blocki
       for (int i = 0, after = 0; after < 100; ++i) {
         if (stopped) ++after;
         std::atomic<int>& counter = answers[t].emplace_back(0);
-        rt->submit(cst_test::put_command("k" + std::to_string(t) + "/" + std::to_string(i % 50), "v"), raftnode::Clock::now() + 10s,
-                   [&counter](Result<lease::Response>) { counter.fetch_add(1); });
+        rt->submit(cst_test::put_command("k" + std::to_string(t) + "/" + std::to_string(i % 50), "v"),
+                   raftnode::Clock::now() + 10s, [&counter](Result<lease::Response>) { counter.fetch_add(1); });
         if (i % 64 == 0) std::this_thread::yield();
       }
     });

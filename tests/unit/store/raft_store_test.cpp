@@ -193,7 +193,8 @@ TEST_CASE("a compaction written with put_snapshot is recorded by the next save, 
     more.entries = {entry(1, 7, "e7")};
     REQUIRE((*s)->save({&more}, &snap).has_value());
   }
-  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") == 1);  // loading dropped the orphan
+  CHECK(cst_test::sqlite_int(dir.path + "/snapshots.db", "SELECT COUNT(*) FROM snapshots") ==
+        1);  // loading dropped the orphan
   CHECK(cst_test::sqlite_int(dir.path + "/raft.db", "SELECT COUNT(*) FROM entries") == 3);
   {
     auto s = RaftStore::open(dir.path);

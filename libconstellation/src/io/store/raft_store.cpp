@@ -131,7 +131,8 @@ struct Conn {
       if (sqlite3_step(st.s) != SQLITE_ROW) return err("reading the header");
       const int app = sqlite3_column_int(st.s, 0);
       if (app != 0 && app != kApplicationId) {
-        return Error(Code::Corrupt, path + " is not a Constellation Raft file (application id " + std::to_string(app) + ")");
+        return Error(Code::Corrupt,
+                     path + " is not a Constellation Raft file (application id " + std::to_string(app) + ")");
       }
     }
     CST_TRY(exec((std::string("PRAGMA journal_mode=") + journal_mode).c_str()));
