@@ -348,6 +348,9 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       if (storage_busy || !storage_queue.empty() || storage_compaction) return false;
       storage_busy = true;
     }
+    // What callers can read (role, leader, indexes) is published before this turn's messages
+    // leave: a peer that hears from us must not find our status older than its own view of us.
+    publish();
     transport->flush();
     auto r = store->save(*rd);
     saves_on_loop.fetch_add(1, std::memory_order_relaxed);
